@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -37,6 +38,13 @@ const (
 func Reexec() bool {
 	if len(os.Args) < 2 {
 		return false
+	}
+	switch os.Args[0] {
+	case shimArg0, initArg0:
+		// Show the role in ps instead of "exe" (the name of /proc/self/exe).
+		// This names the calling thread, which is the main one: main locks it.
+		name, _ := unix.BytePtrFromString(os.Args[0])
+		unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(name)), 0, 0, 0)
 	}
 	switch os.Args[0] {
 	case shimArg0:
