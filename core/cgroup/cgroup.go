@@ -9,7 +9,10 @@
 // Each limit maps to exactly one file a student can cat; Files names them.
 package cgroup
 
-import "time"
+import (
+	"os/exec"
+	"time"
+)
 
 // Resources are the limits of one cgroup. A zero field means "no limit".
 type Resources struct {
@@ -41,6 +44,17 @@ type Cgroup interface {
 	Resources() (Resources, error)
 	// Add moves a process into the group.
 	Add(pid int) error
+	// Start starts cmd so that it is born inside the group: it never runs a
+	// single instruction outside its limits, and no move is needed later.
+	// Moving a whole process (Add) takes a global lock whose first writer
+	// waits for an RCU grace period, about 10 ms on an idle host.
+	//   - v2: clone3(CLONE_INTO_CGROUP) creates the child in the group.
+	//   - v1: the calling thread first moves itself into the group ("0"
+	//     written to tasks moves one thread, which skips that lock), then
+	//     forks; a child starts in its parent thread's cgroups.
+	// Call it on a locked thread that is thrown away afterwards (ns.Do):
+	// on v1 that thread stays in the group.
+	Start(cmd *exec.Cmd) error
 	// Procs lists the processes in the group (cgroup.procs).
 	Procs() ([]int, error)
 	// Stats reads usage counters.

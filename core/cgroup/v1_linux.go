@@ -3,6 +3,7 @@ package cgroup
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -169,6 +170,17 @@ func (g *v1Group) Add(pid int) error {
 		}
 	}
 	return nil
+}
+
+// Start moves the calling thread into the group in every hierarchy, then
+// forks cmd from it (see Cgroup.Start).
+func (g *v1Group) Start(cmd *exec.Cmd) error {
+	for _, c := range v1Controllers {
+		if err := writeFile(g.name, g.file(c, "tasks"), "0"); err != nil {
+			return err
+		}
+	}
+	return cmd.Start()
 }
 
 // Procs reads the pids hierarchy; Add puts a process in all four alike.

@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // v2 is the driver for unified hosts: one hierarchy, so one group is one
@@ -134,6 +138,21 @@ func (g *v2Group) Resources() (Resources, error) {
 // process, and its future children are born in the group.
 func (g *v2Group) Add(pid int) error {
 	return writeFile(g.name, g.file("cgroup.procs"), strconv.Itoa(pid))
+}
+
+// Start creates cmd directly in the group with clone3(CLONE_INTO_CGROUP).
+func (g *v2Group) Start(cmd *exec.Cmd) error {
+	fd, err := unix.Open(g.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open cgroup %q: %w", g.name, err)
+	}
+	defer unix.Close(fd)
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.UseCgroupFD = true
+	cmd.SysProcAttr.CgroupFD = fd
+	return cmd.Start()
 }
 
 func (g *v2Group) Procs() ([]int, error) {

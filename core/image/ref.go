@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Ref names an image, as in "hello:v2". The tag defaults to "latest".
@@ -17,9 +18,11 @@ func (r Ref) String() string { return r.Name + ":" + r.Tag }
 // The rules keep a name and a tag safe as one path element each (no '/', no
 // "..") and inside an overlayfs lowerdir option, where ':' and ',' are
 // separators.
+// They are compiled on first use: bounded repetitions make big programs,
+// and every container start would otherwise pay for them in package init.
 var (
-	nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$`)
-	tagRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
+	nameRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$`) })
+	tagRE  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`) })
 )
 
 const refExample = `(like "busybox" or "hello:v2")`
@@ -48,10 +51,10 @@ func (r Ref) validate() error {
 		return fmt.Errorf("invalid image name %q: image names are lower case %s", r.Name, refExample)
 	case len(r.Name) > 64:
 		return fmt.Errorf("invalid image name %q: at most 64 characters, this one has %d", r.Name, len(r.Name))
-	case !nameRE.MatchString(r.Name) || strings.Contains(r.Name, ".."):
+	case !nameRE().MatchString(r.Name) || strings.Contains(r.Name, ".."):
 		return fmt.Errorf("invalid image name %q: use lower-case letters, digits, '.', '_' or '-', "+
 			"beginning and ending with a letter or digit %s", r.Name, refExample)
-	case !tagRE.MatchString(r.Tag):
+	case !tagRE().MatchString(r.Tag):
 		return fmt.Errorf("invalid image tag %q in %q: use letters, digits, '_', '.' or '-', "+
 			"not beginning with '.' or '-', at most 128 characters (leave out \":tag\" for \"latest\")", r.Tag, r.String())
 	}

@@ -14,23 +14,16 @@ import (
 )
 
 // initMain runs inside the new namespaces, as PID 1 of the container (the
-// main thread is locked by the caller's init function). It prepares the
-// root filesystem and replaces itself with the workload. Errors go to fd 4,
-// which the shim reads; fd 4 is close-on-exec, so a successful execve
-// closes it and the shim reads an empty message.
+// main thread is locked by the caller's init function), already inside its
+// cgroup. It prepares the root filesystem and replaces itself with the
+// workload. Errors go to fd 3, which the shim reads; fd 3 is close-on-exec,
+// so a successful execve closes it and the shim reads an empty message.
 func initMain(dir string) int {
-	status := os.NewFile(4, "exec-status")
+	status := os.NewFile(3, "exec-status")
 	fail := func(err error) int {
 		fmt.Fprint(status, err.Error())
 		return 127
 	}
-	// Wait at the gate: the shim opens it once we are in our cgroup.
-	gate := os.NewFile(3, "gate")
-	buf := make([]byte, 2)
-	if n, _ := gate.Read(buf); n == 0 {
-		return 1 // the shim died before opening the gate
-	}
-	gate.Close()
 
 	st, err := readState(dir)
 	if err != nil {
@@ -56,7 +49,7 @@ func initMain(dir string) int {
 	if err != nil {
 		return fail(fmt.Errorf("exec %q: not found in image %q", st.Argv[0], st.Spec.Image))
 	}
-	unix.CloseOnExec(4)
+	unix.CloseOnExec(3)
 	if st.Spec.Init {
 		return reaper(path, st.Argv, st.Env, status)
 	}
@@ -66,7 +59,7 @@ func initMain(dir string) int {
 
 // setupRootfs mounts the container's root filesystem at dir/rootfs:
 // overlayfs of the image layers (read-only) and the container's upper
-// layer (where every write lands), then /proc, /dev and /sys inside it.
+// layer (where every write lands), then /proc and /dev inside it.
 func setupRootfs(st *State) error {
 	// Mounts made from here on must not propagate back to the host.
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -80,9 +73,6 @@ func setupRootfs(st *State) error {
 	}
 	// /proc shows the processes of the PID namespace the mounter is in.
 	if err := mountIn(root, "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
-		return err
-	}
-	if err := mountIn(root, "/sys", "sysfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return err
 	}
 	return setupDev(filepath.Join(root, "dev"))

@@ -6,13 +6,13 @@
 //  1. Run (the caller) checks the spec, finds the image, makes the container
 //     directory and its cgroup, then starts a shim.
 //  2. The shim (podlab-shim) is the parent of the container for its whole
-//     life, like containerd-shim or conmon: it starts the init process in new
-//     namespaces, moves it into the cgroup, lets it go, and later records the
-//     exit code (and OOMKilled) in state.json. The caller may exit meanwhile.
-//  3. The init (podlab-init) is born in new PID, UTS, IPC and mount (and
-//     optionally network) namespaces: it waits at a gate until it is in its
-//     cgroup, mounts the overlay root filesystem, /proc and /dev,
-//     pivot_roots into it and execs the workload, which becomes PID 1.
+//     life, like containerd-shim or conmon: it starts the init process, and
+//     later records the exit code (and OOMKilled) in state.json. The caller
+//     may exit meanwhile.
+//  3. The init (podlab-init) is born in its cgroup and in new PID, UTS, IPC
+//     and mount (and optionally network) namespaces: it mounts the overlay
+//     root filesystem, /proc and /dev, pivot_roots into it and execs the
+//     workload, which becomes PID 1.
 //
 // Shim and init are this same binary re-executed (/proc/self/exe) with
 // another argv[0]; every main that uses this package calls Reexec first.
@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/podlab/podlab/core/cgroup"
@@ -88,12 +89,16 @@ type State struct {
 // ErrNotFound is wrapped by errors about containers that do not exist.
 var ErrNotFound = errors.New("container not found")
 
-var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+// Compiled on first use: the shim and init, which start with every
+// container, never need it.
+var nameRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+})
 
 // ValidateName accepts DNS labels (what Kubernetes requires of container
 // names): they become a directory and a cgroup, so nothing like "../x".
 func ValidateName(name string) error {
-	if !nameRE.MatchString(name) {
+	if !nameRE().MatchString(name) {
 		return fmt.Errorf("invalid container name %q: use at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit", name)
 	}
 	return nil

@@ -105,51 +105,19 @@ func shimMain(dir string) int {
 	return 0
 }
 
-// startInit starts the container init in its namespaces, puts it in the
-// cgroup, opens the gate and waits until the workload is exec'd.
+// startInit starts the container init in its namespaces and cgroup and
+// waits until the workload is exec'd.
 func startInit(st *State) (_ *exec.Cmd, err error) {
 	logf, err := os.OpenFile(filepath.Join(st.Dir, logFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("open log: %w", err)
 	}
 	defer logf.Close()
-	gateR, gateW, err := os.Pipe() // init blocks reading until it is in its cgroup
-	if err != nil {
-		return nil, err
-	}
-	defer gateW.Close()
 	execR, execW, err := os.Pipe() // closed by execve on success; carries the error otherwise
 	if err != nil {
-		gateR.Close()
 		return nil, err
 	}
 	defer execR.Close()
-
-	cmd := &exec.Cmd{
-		Path:       "/proc/self/exe",
-		Args:       []string{initArg0, st.Dir},
-		Stdout:     logf,
-		Stderr:     logf,
-		ExtraFiles: []*os.File{gateR, execW}, // fds 3 and 4 in the init
-		SysProcAttr: &syscall.SysProcAttr{
-			Cloneflags: newNamespaces(st.Spec),
-		},
-	}
-	err = ns.StartIn(cmd, st.Spec.Join)
-	gateR.Close()
-	execW.Close()
-	if err != nil {
-		return nil, fmt.Errorf("start init: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
-
-	// The workload must not run a single instruction outside its limits:
-	// join the cgroup while the init still waits at the gate.
 	drv, err := cgroup.Detect()
 	if err != nil {
 		return nil, err
@@ -158,16 +126,29 @@ func startInit(st *State) (_ *exec.Cmd, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := cg.Add(cmd.Process.Pid); err != nil {
-		return nil, err
-	}
-	if _, err := gateW.Write([]byte("go")); err != nil {
-		return nil, fmt.Errorf("open the gate: %w", err)
-	}
-	gateW.Close()
 
+	cmd := &exec.Cmd{
+		Path:       "/proc/self/exe",
+		Args:       []string{initArg0, st.Dir},
+		Stdout:     logf,
+		Stderr:     logf,
+		ExtraFiles: []*os.File{execW}, // fd 3 in the init
+		SysProcAttr: &syscall.SysProcAttr{
+			Cloneflags: newNamespaces(st.Spec),
+		},
+	}
+	// The fork happens on a throw-away thread that has joined the Pod's
+	// namespaces, if any; the child is born in its cgroup, so the workload
+	// never runs outside its limits. No Pdeathsig: it would fire when
+	// that thread exits, at once (IMPLEMENTATION.md §1.1).
+	err = ns.Do(st.Spec.Join, func() error { return cg.Start(cmd) })
+	execW.Close()
+	if err != nil {
+		return nil, fmt.Errorf("start init: %w", err)
+	}
 	msg, _ := io.ReadAll(execR)
 	if len(msg) > 0 {
+		cmd.Wait()
 		return nil, errors.New(string(msg))
 	}
 	return cmd, nil
