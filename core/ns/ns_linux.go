@@ -1,7 +1,9 @@
 package ns
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"runtime"
@@ -26,7 +28,7 @@ func Inspect(pid int) (Set, error) {
 	for _, t := range All {
 		ino, err := Inode(pid, t)
 		if err != nil {
-			if os.IsNotExist(err) {
+			if errors.Is(err, fs.ErrNotExist) {
 				if _, statErr := os.Stat(fmt.Sprintf("/proc/%d", pid)); statErr != nil {
 					return nil, fmt.Errorf("inspect namespaces of pid %d: no such process", pid)
 				}
