@@ -29,7 +29,12 @@ func main() {
 	if runtime.Reexec() {
 		return
 	}
-	store := image.Default()
+	rt, err := runtime.New()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "lab00:", err)
+		os.Exit(1)
+	}
+	store := rt.Images
 
 	Main(Lab{
 		Number: "00",
@@ -37,19 +42,10 @@ func main() {
 		Title:  T("Preflight: can this host run Pods?", "预检：这台主机能运行 Pod 吗？"),
 		Undo: map[string]Undo{
 			"cgroup": removeCgroup,
-			"image": func(ctx context.Context, name string) error {
-				ref, err := image.ParseRef(name)
-				if err != nil {
-					return err
-				}
-				if err := store.Remove(ref); err != nil && !errors.Is(err, image.ErrNotFound) {
-					return err
-				}
-				return nil
-			},
+			"image":  func(ctx context.Context, name string) error { return removeImage(rt, name) },
 		},
-		After: T("Check it: sudo checker run 00. Next: sudo bin/lab01-container-is-a-process",
-			"检查：sudo checker run 00。下一步：sudo bin/lab01-container-is-a-process"),
+		After: T("Check it: sudo bin/checker run 00. Next: sudo bin/lab01-container-is-a-process",
+			"检查：sudo bin/checker run 00。下一步：sudo bin/lab01-container-is-a-process"),
 		Steps: []Step{{
 			Title:   T("Check the kernel, cgroups and tools", "检查内核、cgroups 和工具"),
 			Command: "ls /proc/self/ns; grep overlay /proc/filesystems; stat -fc %T /sys/fs/cgroup",
@@ -129,14 +125,42 @@ func main() {
 	})
 }
 
-// removeCgroup removes podlab's parent cgroup if no container uses it.
+// What lab 00 prepares, later labs stand on. Its cleanup removes only what
+// nothing uses any more; the rest stays for the labs that still need it
+// (the runtime removes the parent cgroup with the last container).
+
+// removeImage removes the base image unless a running container or another
+// image is built on it.
+func removeImage(rt *runtime.Runtime, name string) error {
+	ref, err := image.ParseRef(name)
+	if err != nil {
+		return err
+	}
+	users, err := rt.ImageUsers(ref)
+	if errors.Is(err, image.ErrNotFound) {
+		return nil
+	}
+	if err != nil || len(users) > 0 {
+		return err
+	}
+	if images, err := rt.Images.List(); err == nil {
+		for _, img := range images {
+			if img.Parent == ref.String() {
+				return nil // an app image is built on it
+			}
+		}
+	}
+	return rt.Images.Remove(ref)
+}
+
+// removeCgroup removes podlab's parent cgroup unless containers are in it.
 func removeCgroup(ctx context.Context, name string) error {
 	drv, err := cgroup.Detect()
 	if err != nil {
 		return err
 	}
 	if children, _ := drv.Children(name); len(children) > 0 {
-		return fmt.Errorf("cgroup %q still has %d containers; clean up the other labs first", name, len(children))
+		return nil
 	}
 	cg, err := drv.Open(name)
 	if errors.Is(err, fs.ErrNotExist) {

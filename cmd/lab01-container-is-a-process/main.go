@@ -35,8 +35,8 @@ func main() {
 		Name:   "container-is-a-process",
 		Title:  T("A container is a process", "容器就是一个进程"),
 		Undo:   map[string]Undo{"container": rt.ForceRemove},
-		After: T("Check it: sudo checker run 01. Exercise: start a container with a hostname of your choice (see labs/01-container-is-a-process).",
-			"检查：sudo checker run 01。练习：启动一个使用你自选主机名的容器（见 labs/01-container-is-a-process）。"),
+		After: T("Check it: sudo bin/checker run 01. Exercise: start a container with a hostname of your choice (see labs/01-container-is-a-process).",
+			"检查：sudo bin/checker run 01。练习：启动一个使用你自选主机名的容器（见 labs/01-container-is-a-process）。"),
 		Steps: []Step{{
 			Title:   T("Look at the namespaces of an ordinary process", "查看一个普通进程的命名空间"),
 			Command: "ls -l /proc/self/ns",

@@ -52,8 +52,8 @@ func main() {
 		Name:   "resource-limits",
 		Title:  T("Resource limits with cgroups", "用 cgroups 限制资源"),
 		Undo:   map[string]Undo{"container": rt.ForceRemove},
-		After: T("Check it: sudo checker run 02. Exercise: run a container limited to 0.5 CPU and 64 MiB (see labs/02-resource-limits).",
-			"检查：sudo checker run 02。练习：运行一个限制为 0.5 CPU 和 64 MiB 的容器（见 labs/02-resource-limits）。"),
+		After: T("Check it: sudo bin/checker run 02. Exercise: run a container limited to 0.5 CPU and 64 MiB (see labs/02-resource-limits).",
+			"检查：sudo bin/checker run 02。练习：运行一个限制为 0.5 CPU 和 64 MiB 的容器（见 labs/02-resource-limits）。"),
 		Steps: []Step{{
 			Title:   T("Find the cgroup hierarchy", "找到 cgroup 层级"),
 			Command: "stat -fc %T /sys/fs/cgroup",
@@ -71,7 +71,7 @@ func main() {
 				"--cpus 0.5 变成 CFS 配额：每 100000 µs 周期内最多 50000 µs CPU 时间，kubelet 正是这样把 resources.limits.cpu 写进 cgroup 文件的。"),
 			Run: func(r *Run) error {
 				var err error
-				_, cpu, err = start(r, runtime.Spec{Name: cpuName, Image: "cpuburn", Args: []string{"cpuburn", "-cpus", "1"},
+				_, cpu, err = start(r, runtime.Spec{Name: cpuName, Image: "cpuburn", Args: []string{"-cpus", "1"},
 					Resources: cgroup.Resources{CPUQuota: 50000, CPUPeriod: 100000}})
 				if err != nil {
 					return err
@@ -118,7 +118,7 @@ func main() {
 				"内存限制是硬上限：内核先尽量回收，然后 OOM killer 杀死该组中的一个进程。"),
 			Run: func(r *Run) error {
 				var err error
-				_, mem, err = start(r, runtime.Spec{Name: memName, Image: "memhog", Args: []string{"memhog", "-mb", "200"},
+				_, mem, err = start(r, runtime.Spec{Name: memName, Image: "memhog", Args: []string{"-mb", "200"},
 					Resources: cgroup.Resources{MemoryLimit: 64 << 20}})
 				if err != nil {
 					return err

@@ -52,7 +52,7 @@ func main() {
 		Name:   "image-and-rootfs",
 		Title:  T("Images, layers and the root filesystem", "镜像、分层与根文件系统"),
 		Undo:   map[string]Undo{"container": rt.ForceRemove},
-		After:  T("Check it: sudo checker run 03.", "检查：sudo checker run 03。"),
+		After:  T("Check it: sudo bin/checker run 03.", "检查：sudo bin/checker run 03。"),
 		Steps: []Step{{
 			Title:   T("The image is a directory", "镜像就是一个目录"),
 			Command: "ls /var/lib/podlab/images/busybox/latest/layer",
@@ -120,7 +120,7 @@ func main() {
 			},
 		}, {
 			Title:   T("pivot_root: the host's / is gone", "pivot_root：宿主机的 / 不见了"),
-			Command: "nsenter --target PID --mount cat /proc/self/mountinfo",
+			Command: "nsenter --target PID --mount --pid cat /proc/self/mountinfo",
 			Why: T("pivot_root swaps the root of the mount namespace and the old root is then unmounted. Unlike chroot, no path leads back to the host's files.",
 				"pivot_root 替换挂载命名空间的根，然后卸载旧根。与 chroot 不同，没有任何路径能回到宿主机的文件。"),
 			Run: func(r *Run) error {
@@ -128,7 +128,7 @@ func main() {
 				if err != nil {
 					return err
 				}
-				r.Command("nsenter --target %d --mount cat /proc/self/mountinfo", box.Pid)
+				r.Command("nsenter --target %d --mount --pid cat /proc/self/mountinfo", box.Pid)
 				for _, m := range mounts {
 					r.Value(m.Point, m.FSType)
 				}

@@ -51,14 +51,14 @@ func main() {
 		Name:   "single-process-model",
 		Title:  T("The single-process model: PID 1, orphans and zombies", "单进程模型：PID 1、孤儿进程与僵尸进程"),
 		Undo:   map[string]Undo{"container": rt.ForceRemove},
-		After:  T("Check it: sudo checker run 04.", "检查：sudo checker run 04。"),
+		After:  T("Check it: sudo bin/checker run 04.", "检查：sudo bin/checker run 04。"),
 		Steps: []Step{{
 			Title:   T("A PID 1 that never reaps", "一个从不回收子进程的 PID 1"),
-			Command: "podlab container run -d --name lab04-zombies orphans",
+			Command: "podlab container run -d --name lab04-zombies orphans -every 300ms",
 			Why: T("When a process exits, its parent must wait(2) for it; until then it is a zombie. Orphans are re-parented to PID 1 of their namespace, so PID 1 must wait for children it never made.",
 				"进程退出后，父进程必须 wait(2) 它；在此之前它是僵尸进程。孤儿进程会被过继给所在命名空间的 PID 1，所以 PID 1 必须回收并非它创建的子进程。"),
 			Run: func(r *Run) error {
-				st, err := start(r, runtime.Spec{Name: zombies, Image: "orphans", Args: []string{"orphans", "-every", "300ms", "-max", "20"}})
+				st, err := start(r, runtime.Spec{Name: zombies, Image: "orphans", Args: []string{"-every", "300ms", "-max", "20"}})
 				if err != nil {
 					return err
 				}
@@ -73,11 +73,11 @@ func main() {
 			},
 		}, {
 			Title:   T("A reaping init as PID 1", "以能回收子进程的 init 作为 PID 1"),
-			Command: "podlab container run -d --init --name lab04-reaper orphans",
+			Command: "podlab container run -d --init --name lab04-reaper orphans -every 300ms",
 			Why: T("An init that waits for every child (tini, docker --init, and in a Pod the pause container) keeps the process table clean. The app itself runs as its child.",
 				"一个回收所有子进程的 init（tini、docker --init，以及 Pod 里的 Pause 容器）让进程表保持干净。应用本身作为它的子进程运行。"),
 			Run: func(r *Run) error {
-				st, err := start(r, runtime.Spec{Name: reaper, Image: "orphans", Init: true, Args: []string{"orphans", "-every", "300ms", "-max", "20"}})
+				st, err := start(r, runtime.Spec{Name: reaper, Image: "orphans", Init: true, Args: []string{"-every", "300ms", "-max", "20"}})
 				if err != nil {
 					return err
 				}
@@ -96,7 +96,7 @@ func main() {
 			},
 		}, {
 			Title:   T("Killing PID 1 ends the container", "杀死 PID 1 会结束整个容器"),
-			Command: "kill -KILL PID",
+			Command: "podlab container run -d --name lab04-kill busybox sh -c 'sleep 1000 & sleep 1000 & wait'; kill -KILL PID",
 			Why: T("When PID 1 of a PID namespace dies, the kernel sends SIGKILL to every other process in it. A container lives exactly as long as its PID 1.",
 				"PID 命名空间的 PID 1 一死，内核就向其中所有其他进程发送 SIGKILL。容器的寿命恰好等于它的 PID 1 的寿命。"),
 			Run: func(r *Run) error {

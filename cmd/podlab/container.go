@@ -9,6 +9,7 @@ var containerCommand = &cli.Command{
 		containerRunCommand,
 		containerLsCommand,
 		containerLogsCommand,
+		containerInspectCommand,
 		containerStopCommand,
 		containerRmCommand,
 	},

@@ -16,6 +16,9 @@ var containerLsCommand = &cli.Command{
 	Name:    "ls",
 	Aliases: []string{"list"},
 	Usage:   "list containers on this machine",
+	Flags: []cli.Flag{
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the names"},
+	},
 	Action: func(c *cli.Context) error {
 		if c.NArg() > 0 {
 			return usagef("container ls takes no arguments")
@@ -27,6 +30,12 @@ var containerLsCommand = &cli.Command{
 		list, err := rt.List()
 		if err != nil {
 			return err
+		}
+		if c.Bool("quiet") {
+			for _, st := range list {
+				fmt.Println(st.Spec.Name)
+			}
+			return nil
 		}
 		w := tabwriter.NewWriter(os.Stdout, 0, 0, 3, ' ', 0)
 		fmt.Fprintln(w, "NAME\tIMAGE\tSTATUS\tPID\tCOMMAND")

@@ -10,7 +10,7 @@ import (
 var containerStopCommand = &cli.Command{
 	Name:      "stop",
 	Usage:     "stop containers: SIGTERM, then SIGKILL after the grace period",
-	ArgsUsage: "NAME...\n\n   example: podlab container stop --time 5 box",
+	ArgsUsage: "NAME...\n\n   example: podlab container stop --time 5s box",
 	Flags: []cli.Flag{
 		&cli.DurationFlag{Name: "time", Aliases: []string{"t"}, Value: 10 * time.Second, Usage: "grace period before SIGKILL"},
 	},

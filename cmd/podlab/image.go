@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/podlab/podlab/core/image"
+	"github.com/podlab/podlab/core/runtime"
 )
 
 var imageCommand = &cli.Command{
@@ -88,14 +90,17 @@ var imageRmCommand = &cli.Command{
 		if c.NArg() == 0 {
 			return usagef("image rm: give at least one image name")
 		}
-		store := image.Default()
+		rt, err := newRuntime()
+		if err != nil {
+			return err
+		}
 		var errs []error
 		for _, arg := range c.Args().Slice() {
 			ref, err := image.ParseRef(arg)
 			if err != nil {
 				return usageError{err}
 			}
-			if err := store.Remove(ref); err != nil {
+			if err := removeImage(rt, ref); err != nil {
 				errs = append(errs, err)
 				continue
 			}
@@ -103,4 +108,16 @@ var imageRmCommand = &cli.Command{
 		}
 		return errors.Join(errs...)
 	},
+}
+
+// removeImage removes an image unless a running container uses it.
+func removeImage(rt *runtime.Runtime, ref image.Ref) error {
+	users, err := rt.ImageUsers(ref)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		return fmt.Errorf("image %q is in use by running containers %s: remove them first", ref, strings.Join(users, ", "))
+	}
+	return rt.Images.Remove(ref)
 }

@@ -42,7 +42,7 @@ func (s *Store) BuildApp(ref Ref, parent Ref, binary string) (*Image, error) {
 			return nil, fmt.Errorf("build image %q on %q: an image cannot be its own ancestor", ref.String(), parent.String())
 		}
 	}
-	img := &Image{Ref: ref, Parent: parent.String(), Cmd: []string{"/bin/" + name},
+	img := &Image{Ref: ref, Parent: parent.String(), Entrypoint: []string{"/bin/" + name},
 		Env: slices.Clone(ancestors[0].Env)}
 	return s.build(img, func(layer string) error {
 		if err := os.Mkdir(filepath.Join(layer, "bin"), 0o755); err != nil {
@@ -139,7 +139,7 @@ func writeImage(dir string, img *Image, fill func(layer string) error) error {
 	// Whole seconds in UTC, so the manifest reads "2025-01-02T15:04:05Z".
 	img.Created = time.Now().UTC().Truncate(time.Second)
 	data, err := json.MarshalIndent(manifest{Name: img.Ref.Name, Tag: img.Ref.Tag, Parent: img.Parent,
-		Cmd: img.Cmd, Env: img.Env, Created: img.Created, Size: img.Size}, "", "  ")
+		Entrypoint: img.Entrypoint, Cmd: img.Cmd, Env: img.Env, Created: img.Created, Size: img.Size}, "", "  ")
 	if err != nil {
 		return err
 	}

@@ -43,24 +43,30 @@ func (e notFoundError) Unwrap() error { return ErrNotFound }
 
 // Image is one image of the store, read from its manifest.
 type Image struct {
-	Ref     Ref
-	Parent  string   // "busybox:latest", or "" for a base image
-	Cmd     []string // what a container runs when its spec gives no command
-	Env     []string // "KEY=value" entries
-	Created time.Time
-	Size    int64  // bytes of the regular files in the image's own layer
-	Dir     string // <root>/<name>/<tag>
+	Ref    Ref
+	Parent string // "busybox:latest", or "" for a base image
+	// Entrypoint and Cmd work as in an OCI image, and as a Pod's command
+	// and args: a container runs Entrypoint followed by its own arguments,
+	// or by Cmd when it gives none. App images set Entrypoint to their
+	// binary, so "podlab container run cpuburn -cpus 1" passes flags to it.
+	Entrypoint []string
+	Cmd        []string
+	Env        []string // "KEY=value" entries
+	Created    time.Time
+	Size       int64  // bytes of the regular files in the image's own layer
+	Dir        string // <root>/<name>/<tag>
 }
 
 // manifest is the on-disk form of an Image: <root>/<name>/<tag>/manifest.json.
 type manifest struct {
-	Name    string    `json:"name"`
-	Tag     string    `json:"tag"`
-	Parent  string    `json:"parent"`
-	Cmd     []string  `json:"cmd"`
-	Env     []string  `json:"env"`
-	Created time.Time `json:"created"` // RFC 3339
-	Size    int64     `json:"size"`
+	Name       string    `json:"name"`
+	Tag        string    `json:"tag"`
+	Parent     string    `json:"parent"`
+	Entrypoint []string  `json:"entrypoint,omitempty"`
+	Cmd        []string  `json:"cmd"`
+	Env        []string  `json:"env"`
+	Created    time.Time `json:"created"` // RFC 3339
+	Size       int64     `json:"size"`
 }
 
 // Store is a directory of images.
@@ -92,7 +98,7 @@ func (s *Store) Get(ref Ref) (*Image, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("read image %q: %s: %w", ref.String(), file, err)
 	}
-	return &Image{Ref: ref, Parent: m.Parent, Cmd: m.Cmd, Env: m.Env,
+	return &Image{Ref: ref, Parent: m.Parent, Entrypoint: m.Entrypoint, Cmd: m.Cmd, Env: m.Env,
 		Created: m.Created, Size: m.Size, Dir: dir}, nil
 }
 

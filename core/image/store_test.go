@@ -134,11 +134,11 @@ func TestBuildApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(img.Cmd, []string{"/bin/hello"}) || !slices.Equal(img.Env, parent.Env) || img.Parent != "busybox:latest" {
-		t.Errorf("cmd %q env %q parent %q: want [/bin/hello], the parent's env and busybox:latest", img.Cmd, img.Env, img.Parent)
+	if !slices.Equal(img.Entrypoint, []string{"/bin/hello"}) || len(img.Cmd) != 0 || !slices.Equal(img.Env, parent.Env) || img.Parent != "busybox:latest" {
+		t.Errorf("entrypoint %q cmd %q env %q parent %q: want [/bin/hello], none, the parent's env and busybox:latest", img.Entrypoint, img.Cmd, img.Env, img.Parent)
 	}
 	// The manifest on disk says the same.
-	if got, err := s.Get(hello); err != nil || !slices.Equal(got.Cmd, img.Cmd) || got.Size != img.Size {
+	if got, err := s.Get(hello); err != nil || !slices.Equal(got.Entrypoint, img.Entrypoint) || got.Size != img.Size {
 		t.Errorf("Get(%s) = %+v, %v; want %+v", hello, got, err, img)
 	}
 	layers, err := s.Layers(hello)

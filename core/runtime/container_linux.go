@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -88,15 +89,15 @@ func (r *Runtime) Run(ctx context.Context, spec Spec) (_ *State, err error) {
 	st := &State{
 		Spec:      spec,
 		Status:    Created,
-		Argv:      spec.Args,
+		Argv:      append(append([]string(nil), img.Entrypoint...), spec.Args...),
 		Env:       mergeEnv(img.Env, spec.Env),
 		Layers:    layers,
 		Cgroup:    r.CgroupParent + "/" + spec.Name,
 		CreatedAt: time.Now(),
 		Dir:       r.dir(spec.Name),
 	}
-	if len(st.Argv) == 0 {
-		st.Argv = img.Cmd
+	if len(spec.Args) == 0 {
+		st.Argv = append(st.Argv, img.Cmd...)
 	}
 	if len(st.Argv) == 0 {
 		return nil, fmt.Errorf("container %q: image %q has no command; give one after the image name", spec.Name, ref)
@@ -347,6 +348,26 @@ func (r *Runtime) ForceRemove(ctx context.Context, name string) error {
 		return nil
 	}
 	return err
+}
+
+// ImageUsers lists the running containers whose root filesystem has a layer
+// of the image: removing or rebuilding it would pull files from under them.
+func (r *Runtime) ImageUsers(ref image.Ref) ([]string, error) {
+	layers, err := r.Images.Layers(ref)
+	if err != nil {
+		return nil, err
+	}
+	list, err := r.List()
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	for _, st := range list {
+		if st.Status == Running && slices.Contains(st.Layers, layers[0]) {
+			users = append(users, st.Spec.Name)
+		}
+	}
+	return users, nil
 }
 
 // removeCgroup removes a cgroup, retrying while the kernel finishes tearing

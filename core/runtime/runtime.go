@@ -33,7 +33,7 @@ import (
 type Spec struct {
 	Name       string   `json:"name"`                 // DNS label, unique on this host
 	Image      string   `json:"image"`                // "busybox" or "hello:v2"
-	Args       []string `json:"args,omitempty"`       // argv; empty runs the image's command
+	Args       []string `json:"args,omitempty"`       // after the image's entrypoint; empty: the image's cmd
 	Env        []string `json:"env,omitempty"`        // added to the image's environment
 	WorkingDir string   `json:"workingDir,omitempty"` // default "/"
 	Hostname   string   `json:"hostname,omitempty"`   // default: the container name
