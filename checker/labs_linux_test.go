@@ -335,3 +335,25 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("bad input left %d containers behind", len(entries))
 	}
 }
+
+// Lab 00 reports every missing tool with the command that fixes it, exits
+// non-zero, and prepares nothing.
+func TestPreflightReportsMissing(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: lab 00 refuses to run without it")
+	}
+	cmd := exec.Command(filepath.Join(bin, labs[0]), "--auto")
+	cmd.Env = append(os.Environ(), "PATH=/nonexistent") // no ip, no iptables
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("lab 00 without tools: %v, want exit status 1\n%s", err, out)
+	}
+	for _, want := range []string{"iptables not in PATH", "apt-get install iptables", "apt-get install iproute2", "needed items are missing"} {
+		if !bytes.Contains(out, []byte(want)) {
+			t.Errorf("lab 00 output does not say %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "lib", "images", "busybox")); err == nil {
+		t.Error("lab 00 built the base image although the host is not ready")
+	}
+}

@@ -136,6 +136,21 @@ func timeoutFlag() *cli.DurationFlag {
 	}
 }
 
+// runChecks selects the checks the command line names and runs them, each
+// within --timeout: what "run" and "grade" share.
+func runChecks(cCtx *cli.Context, reg *checker.Registry) (checker.Report, error) {
+	checks, err := selectChecks(cCtx, reg)
+	if err != nil {
+		return checker.Report{}, err
+	}
+	timeout, err := timeoutOf(cCtx)
+	if err != nil {
+		return checker.Report{}, err
+	}
+	warnIfNotRoot(cCtx.App.ErrWriter)
+	return checker.Run(cCtx.Context, checks, timeout), nil
+}
+
 func timeoutOf(cCtx *cli.Context) (time.Duration, error) {
 	d := cCtx.Duration("timeout")
 	if d <= 0 {

@@ -55,17 +55,10 @@ func gradeCommand(reg *checker.Registry) *cli.Command {
 			if student == "" {
 				return usagef("no student name: pass --student NAME (neither $SUDO_USER nor $USER is set)")
 			}
-			checks, err := selectChecks(cCtx, reg)
+			rep, err := runChecks(cCtx, reg)
 			if err != nil {
 				return err
 			}
-			timeout, err := timeoutOf(cCtx)
-			if err != nil {
-				return err
-			}
-			warnIfNotRoot(cCtx.App.ErrWriter)
-
-			rep := checker.Run(cCtx.Context, checks, timeout)
 			rep.Student = student
 			// Render first, so a failure to render never leaves half a file.
 			var buf bytes.Buffer

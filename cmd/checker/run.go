@@ -22,17 +22,10 @@ func runCommand(reg *checker.Registry) *cli.Command {
 			timeoutFlag(),
 		},
 		Action: func(cCtx *cli.Context) error {
-			checks, err := selectChecks(cCtx, reg)
+			rep, err := runChecks(cCtx, reg)
 			if err != nil {
 				return err
 			}
-			timeout, err := timeoutOf(cCtx)
-			if err != nil {
-				return err
-			}
-			warnIfNotRoot(cCtx.App.ErrWriter)
-
-			rep := checker.Run(cCtx.Context, checks, timeout)
 			if cCtx.Bool("json") {
 				err = checker.WriteJSON(cCtx.App.Writer, rep)
 			} else {
