@@ -135,32 +135,36 @@ func (r *Runtime) Run(ctx context.Context, spec Spec) (_ *State, err error) {
 		return nil, fmt.Errorf("create cgroup of container %q: %w", spec.Name, err)
 	}
 	undo = append(undo, func() { cg.Remove(); r.removeParentIfEmpty() })
-	if err := cg.Set(spec.Resources); err != nil {
-		return nil, fmt.Errorf("set limits of container %q: %w", spec.Name, err)
+	// A new cgroup has no limits: write only those that were asked for.
+	if spec.Resources != (cgroup.Resources{}) {
+		if err := cg.Set(spec.Resources); err != nil {
+			return nil, fmt.Errorf("set limits of container %q: %w", spec.Name, err)
+		}
 	}
 	if err := writeState(st); err != nil {
 		return nil, err
 	}
 
-	if err := r.startShim(ctx, st); err != nil {
+	running, err := r.startShim(ctx, st)
+	if err != nil {
 		return nil, fmt.Errorf("start container %q: %w", spec.Name, err)
 	}
-	return r.Get(spec.Name)
+	return running, nil
 }
 
-// startShim starts the shim and waits for its word: the workload runs, or
-// why it could not start. The shim is put in its own session so that it
+// startShim starts the shim and waits for its word: the state of the
+// running workload, or why it could not start. The shim is put in its own session so that it
 // outlives the caller and is not hit by the caller's Ctrl-C.
-func (r *Runtime) startShim(ctx context.Context, st *State) error {
+func (r *Runtime) startShim(ctx context.Context, st *State) (*State, error) {
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer readyR.Close()
 	logf, err := os.OpenFile(filepath.Join(st.Dir, shimLog), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		readyW.Close()
-		return err
+		return nil, err
 	}
 	defer logf.Close()
 
@@ -175,7 +179,7 @@ func (r *Runtime) startShim(ctx context.Context, st *State) error {
 	err = cmd.Start()
 	readyW.Close() // the shim holds the only write end now: EOF = shim gone
 	if err != nil {
-		return fmt.Errorf("start shim: %w", err)
+		return nil, fmt.Errorf("start shim: %w", err)
 	}
 	// Reap the shim when it exits, if this process lives that long.
 	go cmd.Wait()
@@ -194,21 +198,24 @@ func (r *Runtime) startShim(ctx context.Context, st *State) error {
 	if err != nil {
 		cmd.Process.Kill()
 		shimErr, _ := os.ReadFile(filepath.Join(st.Dir, shimLog))
-		return fmt.Errorf("shim did not report (%v): %s", err, strings.TrimSpace(string(shimErr)))
+		return nil, fmt.Errorf("shim did not report (%v): %s", err, strings.TrimSpace(string(shimErr)))
 	}
 	var msg shimReport
 	if err := json.Unmarshal([]byte(line), &msg); err != nil {
-		return fmt.Errorf("shim report %q: %w", line, err)
+		return nil, fmt.Errorf("shim report %q: %w", line, err)
 	}
 	if msg.Error != "" {
-		return errors.New(msg.Error)
+		return nil, errors.New(msg.Error)
 	}
-	return nil
+	if msg.State == nil {
+		return nil, fmt.Errorf("shim report %q has no state", line)
+	}
+	return msg.State, nil
 }
 
 // shimReport is the one line the shim writes to the caller on fd 3.
 type shimReport struct {
-	Pid   int    `json:"pid,omitempty"`
+	State *State `json:"state,omitempty"` // the container, running
 	Error string `json:"error,omitempty"`
 }
 

@@ -92,7 +92,7 @@ func shimMain(dir string) int {
 		say(shimReport{Error: err.Error()})
 		return 1
 	}
-	say(shimReport{Pid: st.Pid})
+	say(shimReport{State: st})
 
 	err = cmd.Wait()
 	st.Status, st.FinishedAt = Exited, time.Now()
