@@ -11,7 +11,7 @@ PACKAGES := busybox-static iproute2 iptables kmod
 # every container start (the shim and init are this binary) half a millisecond.
 export GOFLAGS := -tags=urfave_cli_no_docs
 
-.PHONY: all deps build apps images test demo bench clean
+.PHONY: all deps build apps images test demo bench reset clean
 
 all: build
 
@@ -48,7 +48,8 @@ test: deps
 
 # demo runs labs 00-04 without pauses and the reference solutions of their
 # exercises (labs/*/solution.sh), then grades them.
-demo: deps images
+demo: deps
+	@$(MAKE) --no-print-directory reset images
 	@for l in $(filter lab00-% lab01-% lab02-% lab03-% lab04-%,$(LABS)); do \
 		$(BIN)/$$l --auto || exit 1; \
 		s=labs/$${l#lab}/solution.sh; [ ! -x $$s ] || PODLAB=$(BIN)/podlab $$s || exit 1; done
@@ -58,11 +59,14 @@ demo: deps images
 bench: deps
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 20x ./core/runtime/
 
-# clean removes what the labs left running and every other container, then
-# the binaries. Images stay (they live in /var/lib/podlab/images).
-clean:
+# reset removes what the labs left running and every other container
+# (images stay: they live in /var/lib/podlab/images).
+reset:
 	@for l in $(shell echo $(LABS) | tr ' ' '\n' | sort -r | grep -v lab00); do \
-		[ -x $(BIN)/$$l ] && $(BIN)/$$l --cleanup --auto >/dev/null || true; done
+		[ ! -x $(BIN)/$$l ] || $(BIN)/$$l --cleanup --auto >/dev/null || exit 1; done
 	@[ ! -x $(BIN)/podlab ] || for c in $$($(BIN)/podlab container ls --quiet); do \
-		$(BIN)/podlab container rm --force $$c; done
+		$(BIN)/podlab container rm --force $$c >/dev/null || exit 1; done
+
+# clean is reset, then the binaries go.
+clean: reset
 	rm -rf $(BIN)

@@ -1,7 +1,12 @@
 package checker
 
 import (
+	"fmt"
+	"io"
+	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/podlab/podlab/core/cgroup"
 	"github.com/podlab/podlab/core/ns"
@@ -85,4 +90,32 @@ func zombies(list []proc.Stat) []proc.Stat {
 		}
 	}
 	return z
+}
+
+// mountNamespace reads every mount of the mount namespace of pid, also
+// those outside the process's root directory, which /proc/PID/mountinfo
+// leaves out (a chroot hides the host's root there). A throw-away thread
+// joins the namespace, which sets its root to the namespace's root, and
+// reads its own mountinfo through the host's /proc, opened beforehand.
+func mountNamespace(pid int) ([]proc.Mount, error) {
+	procfs, err := unix.Open("/proc", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open /proc: %w", err)
+	}
+	defer unix.Close(procfs)
+	var data []byte
+	err = ns.Do(map[ns.Type]string{ns.Mount: ns.Path(pid, ns.Mount)}, func() error {
+		fd, err := unix.Openat(procfs, "thread-self/mountinfo", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		f := os.NewFile(uintptr(fd), "mountinfo")
+		defer f.Close()
+		data, err = io.ReadAll(f)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the mount table of pid %d: %w", pid, err)
+	}
+	return proc.ParseMounts(data), nil
 }

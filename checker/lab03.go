@@ -95,26 +95,33 @@ func checkPivotRoot(ctx context.Context) Result {
 	if bad != nil {
 		return *bad
 	}
-	_, table, err := overlayOptions(c.pid)
-	if err != nil {
-		return fail(runLab("03"), err.Error())
-	}
 	host, err := proc.Mounts(os.Getpid())
 	if err != nil {
 		return fail(runLab("03"), err.Error())
 	}
-	hostRoot := ""
+	var hostRoot proc.Mount
 	for _, m := range host {
 		if m.Point == "/" {
-			hostRoot = m.FSType + " " + m.Source
+			hostRoot = m
 		}
 	}
-	evidence := []string{"container mount table: " + strings.Join(table, ", "), "host /: " + hostRoot}
-	// With chroot instead of pivot_root the host's / would still be mounted
-	// (at / of the old tree) and listed here.
-	list, _ := proc.Mounts(c.pid)
-	for _, m := range list {
-		if m.FSType+" "+m.Source == hostRoot {
+	all, err := mountNamespace(c.pid)
+	if err != nil {
+		return fail(runLab("03"), err.Error())
+	}
+	var table []string
+	for _, m := range all {
+		table = append(table, m.Point+" "+m.FSType)
+	}
+	evidence := []string{
+		"every mount of the container's mount namespace: " + strings.Join(table, ", "),
+		fmt.Sprintf("host /: %s %s (device %s)", hostRoot.FSType, hostRoot.Source, hostRoot.Dev),
+	}
+	// After chroot the host's root filesystem would still be mounted in the
+	// namespace, merely out of the process's sight; pivot_root and the
+	// detach of the old root take it away.
+	for _, m := range all {
+		if m.Dev == hostRoot.Dev {
 			return fail("the old root must be detached after pivot_root (umount2 MNT_DETACH); "+runLab("03"), evidence...)
 		}
 	}

@@ -323,6 +323,9 @@ func TestBadInput(t *testing.T) {
 		{"podlab", []string{"container", "run", "--name", "x", "--memory", "lots", "busybox", "true"}, 2, `invalid memory quantity "lots"`},
 		{"podlab", []string{"image", "build", "../x"}, 2, `invalid image name "../x"`},
 		{"podlab", []string{"container", "logs", "ghost"}, 1, `container "ghost"`},
+		{"podlab", []string{"container", "run", "busybox", "true"}, 2, `give the container a --name`},
+		{"podlab", []string{"container", "run", "--name", "x", "--pids", "-1", "busybox", "true"}, 2, `--pids: -1 is negative`},
+		{"podlab", []string{"container", "bogus"}, 2, `unknown command "bogus"`},
 	}
 	for _, c := range cases {
 		out, code := podlab(t, c.bin, c.args...)

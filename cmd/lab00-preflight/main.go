@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	goruntime "runtime"
+	"sync"
 
 	"github.com/podlab/podlab/core/cgroup"
 	"github.com/podlab/podlab/core/image"
@@ -29,12 +30,10 @@ func main() {
 	if runtime.Reexec() {
 		return
 	}
-	rt, err := runtime.New()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "lab00:", err)
-		os.Exit(1)
-	}
-	store := rt.Images
+	// Made on first use: on a host without cgroups the preflight step must
+	// still run and say so.
+	newRuntime := sync.OnceValues(runtime.New)
+	store := image.Default()
 
 	Main(Lab{
 		Number: "00",
@@ -42,7 +41,13 @@ func main() {
 		Title:  T("Preflight: can this host run Pods?", "预检：这台主机能运行 Pod 吗？"),
 		Undo: map[string]Undo{
 			"cgroup": removeCgroup,
-			"image":  func(ctx context.Context, name string) error { return removeImage(rt, name) },
+			"image": func(ctx context.Context, name string) error {
+				rt, err := newRuntime()
+				if err != nil {
+					return err
+				}
+				return removeImage(rt, name)
+			},
 		},
 		After: T("Check it: sudo bin/checker run 00. Next: sudo bin/lab01-container-is-a-process",
 			"检查：sudo bin/checker run 00。下一步：sudo bin/lab01-container-is-a-process"),

@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	goruntime "runtime"
@@ -137,7 +138,10 @@ func main() {
 			Why: T("SIGKILL is signal 9, so the exit code is 128+9 = 137. The runtime sees the OOM kill counter of the cgroup and reports OOMKilled, as Kubernetes does in the container's lastState.",
 				"SIGKILL 是 9 号信号，所以退出码是 128+9=137。运行时看到 cgroup 的 OOM kill 计数，报告 OOMKilled，就像 Kubernetes 在容器的 lastState 中那样。"),
 			Run: func(r *Run) error {
-				st, err := rt.Wait(r.Ctx, memName)
+				// memhog passes 64 MiB within a second; do not hang if it never does.
+				ctx, cancel := context.WithTimeout(r.Ctx, 30*time.Second)
+				defer cancel()
+				st, err := rt.Wait(ctx, memName)
 				if err != nil {
 					return err
 				}

@@ -111,6 +111,12 @@ func main() {
 					return err
 				}
 				show(r, list)
+				// Remember the namespace: after the kill, PID 1 is gone and
+				// with it /proc/PID/ns.
+				ino, err := ns.Inode(victimPid, ns.PID)
+				if err != nil {
+					return err
+				}
 				r.Command("kill -KILL %d", victimPid)
 				if err := unix.Kill(victimPid, unix.SIGKILL); err != nil { // our own container's PID 1
 					return err
@@ -119,9 +125,12 @@ func main() {
 				if err != nil {
 					return err
 				}
-				left, _ := inNamespaceOf(victimPid)
+				left := inNamespace(ino)
 				r.Value("exit code", final.ExitCode)
 				r.Value("processes left", len(left))
+				if len(left) > 0 {
+					return fmt.Errorf("%d processes outlived PID 1", len(left))
+				}
 				return nil
 			},
 		}},
@@ -134,6 +143,11 @@ func inNamespaceOf(pid int) ([]proc.Stat, error) {
 	if err != nil {
 		return nil, err
 	}
+	return inNamespace(ino), nil
+}
+
+// inNamespace lists the processes in the PID namespace with inode ino.
+func inNamespace(ino uint64) []proc.Stat {
 	var list []proc.Stat
 	for _, p := range proc.List() {
 		if i, err := ns.Inode(p, ns.PID); err == nil && i == ino {
@@ -142,7 +156,7 @@ func inNamespaceOf(pid int) ([]proc.Stat, error) {
 			}
 		}
 	}
-	return list, nil
+	return list
 }
 
 // waitFor polls the container's processes until ready says so (10 s at most).

@@ -20,7 +20,7 @@ var containerRunCommand = &cli.Command{
 	Usage:     "run a command in a new container",
 	ArgsUsage: "IMAGE [COMMAND [ARG...]]\n\n   example: podlab container run -d --name box --hostname kube --cpus 0.5 --memory 64Mi busybox sleep 3600",
 	Flags: []cli.Flag{
-		&cli.StringFlag{Name: "name", Usage: "container name (lower-case letters, digits, '-')", Required: true},
+		&cli.StringFlag{Name: "name", Usage: "container name, required (lower-case letters, digits, '-')"},
 		&cli.BoolFlag{Name: "detach", Aliases: []string{"d"}, Usage: "return once the container runs; see its output with 'podlab container logs'"},
 		&cli.StringFlag{Name: "hostname", Usage: "hostname inside the container (default: the name)"},
 		&cli.StringSliceFlag{Name: "env", Aliases: []string{"e"}, Usage: "set an environment variable `KEY=VALUE`"},
@@ -35,6 +35,9 @@ var containerRunCommand = &cli.Command{
 	Action: func(c *cli.Context) error {
 		if c.NArg() < 1 {
 			return usagef("container run: give an image, e.g. \"podlab container run --name box busybox sh\"")
+		}
+		if c.String("name") == "" {
+			return usagef("container run: give the container a --name, e.g. \"podlab container run --name box busybox sh\"")
 		}
 		if c.Bool("rm") && c.Bool("detach") {
 			return usagef("container run: --rm and --detach cannot be combined")
@@ -121,6 +124,8 @@ func resources(c *cli.Context) (cgroup.Resources, error) {
 		}
 		res.MemoryLimit = bytes
 	}
-	res.PidsLimit = c.Int64("pids")
+	if res.PidsLimit = c.Int64("pids"); res.PidsLimit < 0 {
+		return res, fmt.Errorf("--pids: %d is negative: give the largest number of processes, like 64", res.PidsLimit)
+	}
 	return res, nil
 }

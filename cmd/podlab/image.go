@@ -41,7 +41,15 @@ var imageBuildCommand = &cli.Command{
 		if err != nil {
 			return usageError{err}
 		}
-		store := image.Default()
+		rt, err := newRuntime()
+		if err != nil {
+			return err
+		}
+		// Rebuilding replaces the image's layer: not under running containers.
+		if users, err := rt.ImageUsers(ref); err == nil && len(users) > 0 {
+			return fmt.Errorf("image %q is in use by running containers %s: remove them first", ref, strings.Join(users, ", "))
+		}
+		store := rt.Images
 		var img *image.Image
 		if bin := c.String("binary"); bin != "" {
 			parent, perr := image.ParseRef(c.String("from"))

@@ -34,12 +34,18 @@ func run(args []string) int {
 			imageCommand,
 		},
 		EnableBashCompletion: true,
-		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return usageError{err}
+		OnUsageError:         onUsageError,
+		CommandNotFound: func(c *cli.Context, name string) {
+			notFound = fmt.Errorf("unknown command %q: see \"%s --help\"", name, c.Command.HelpName)
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // errors are printed once, below
 	}
+	usageEverywhere(app.Commands)
 	err := app.Run(args)
+	if notFound != nil {
+		err = usageError{notFound}
+	}
+
 	if err == nil {
 		return 0
 	}
@@ -56,6 +62,19 @@ func run(args []string) int {
 		return 2
 	}
 	return 1
+}
+
+// notFound is set when the command line names a command that does not exist.
+var notFound error
+
+func onUsageError(c *cli.Context, err error, _ bool) error { return usageError{err} }
+
+// usageEverywhere makes every command report flag mistakes as usage errors.
+func usageEverywhere(cmds []*cli.Command) {
+	for _, c := range cmds {
+		c.OnUsageError = onUsageError
+		usageEverywhere(c.Subcommands)
+	}
 }
 
 // usageError marks a mistake on the command line: exit status 2.

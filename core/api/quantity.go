@@ -28,7 +28,7 @@ func ParseMemory(s string) (int64, error) {
 		}
 	}
 	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) || v*factor >= math.MaxInt64 {
 		return 0, fmt.Errorf("invalid memory quantity %q: use bytes or a suffix Ki, Mi, Gi (like \"64Mi\")", s)
 	}
 	return int64(math.Ceil(v * factor)), nil

@@ -10,7 +10,7 @@ func TestParseMemory(t *testing.T) {
 			t.Errorf("ParseMemory(%q) = %d, %v; want %d", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "Mi", "-1Mi", "64MB", "lots"} {
+	for _, in := range []string{"", "Mi", "-1Mi", "64MB", "lots", "1e30", "9999999Ti"} {
 		if _, err := ParseMemory(in); err == nil {
 			t.Errorf("ParseMemory(%q) accepted", in)
 		}

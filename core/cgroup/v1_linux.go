@@ -134,10 +134,33 @@ func (g *v1Group) Set(r Resources) error {
 	for _, w := range []struct{ controller, file, value string }{
 		{"cpu", "cpu.cfs_period_us", strconv.FormatInt(period, 10)},
 		{"cpu", "cpu.cfs_quota_us", strconv.FormatInt(quota, 10)},
-		{"memory", "memory.limit_in_bytes", strconv.FormatInt(memory, 10)},
 		{"pids", "pids.max", maxOr(r.PidsLimit)},
 	} {
 		if err := writeFile(g.name, g.file(w.controller, w.file), w.value); err != nil {
+			return err
+		}
+	}
+	return g.setMemory(memory)
+}
+
+// setMemory writes the memory limit, and the same limit on memory plus
+// swap where the kernel accounts swap: like the kubelet with swap off, a
+// container over its limit is OOM-killed instead of being swapped out. The
+// kernel insists memsw >= memory at every moment, so the order depends on
+// whether the limit goes up or down.
+func (g *v1Group) setMemory(limit int64) error {
+	mem := g.file("memory", "memory.limit_in_bytes")
+	memsw := g.file("memory", "memory.memsw.limit_in_bytes")
+	if _, err := os.Stat(memsw); err != nil { // no swap accounting
+		return writeFile(g.name, mem, strconv.FormatInt(limit, 10))
+	}
+	order := []string{mem, memsw}
+	reader := fileReader{group: g.name}
+	if current := reader.int(mem); limit == -1 || limit > current {
+		order = []string{memsw, mem}
+	}
+	for _, f := range order {
+		if err := writeFile(g.name, f, strconv.FormatInt(limit, 10)); err != nil {
 			return err
 		}
 	}

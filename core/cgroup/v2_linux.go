@@ -116,6 +116,15 @@ func (g *v2Group) Set(r Resources) error {
 			return err
 		}
 	}
+	// With a memory limit, no swap: the container is OOM-killed at its
+	// limit, as with the kubelet's default (swap off), instead of swapping.
+	swap := "max"
+	if r.MemoryLimit > 0 {
+		swap = "0"
+	}
+	if _, err := os.Stat(g.file("memory.swap.max")); err == nil {
+		return writeFile(g.name, g.file("memory.swap.max"), swap)
+	}
 	return nil
 }
 

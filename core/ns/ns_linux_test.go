@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Like every podlab main: keep the main goroutine on the main thread, so
@@ -78,12 +79,23 @@ func TestStartInJoinsAndLeavesCallerAlone(t *testing.T) {
 	if after[Net] != mine[Net] || after[UTS] != mine[UTS] {
 		t.Error("this process's main thread moved")
 	}
-	tasks, _ := os.ReadDir("/proc/self/task")
-	for _, task := range tasks {
-		link, _ := os.Readlink("/proc/self/task/" + task.Name() + "/ns/net")
-		if !strings.Contains(link, strconv.FormatUint(mine[Net], 10)) {
-			t.Errorf("thread %s is in %s, not in this process's network namespace", task.Name(), link)
+	// (The throw-away thread exits just after StartIn returns: give it a moment.)
+	var strays []string
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		strays = nil
+		tasks, _ := os.ReadDir("/proc/self/task")
+		for _, task := range tasks {
+			link, _ := os.Readlink("/proc/self/task/" + task.Name() + "/ns/net")
+			if link != "" && !strings.Contains(link, strconv.FormatUint(mine[Net], 10)) {
+				strays = append(strays, task.Name()+" in "+link)
+			}
 		}
+		if len(strays) == 0 || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(strays) > 0 {
+		t.Errorf("threads left in the joined network namespace: %v", strays)
 	}
 }
 

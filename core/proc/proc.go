@@ -107,18 +107,25 @@ func InCgroup(pid int, name string) bool {
 
 // Mount is one line of /proc/PID/mountinfo.
 type Mount struct {
+	Dev     string // major:minor of the filesystem, e.g. "254:0"
 	Point   string // where it is mounted, as the process sees it
 	FSType  string // overlay, proc, tmpfs, ext4, ...
 	Source  string
 	Options string // the filesystem's own options: lowerdir=...,upperdir=...
 }
 
-// Mounts reads the mount table as process pid sees it.
+// Mounts reads the mount table as process pid sees it: the mounts of its
+// mount namespace that lie under its root directory.
 func Mounts(pid int) ([]Mount, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/mountinfo", pid))
 	if err != nil {
 		return nil, err
 	}
+	return ParseMounts(data), nil
+}
+
+// ParseMounts parses the text of a mountinfo file.
+func ParseMounts(data []byte) []Mount {
 	var list []Mount
 	for _, line := range strings.Split(string(data), "\n") {
 		// id parent major:minor root point options [optional...] - fstype source super-options
@@ -130,9 +137,9 @@ func Mounts(pid int) ([]Mount, error) {
 		if len(a) < 5 || len(b) < 3 {
 			continue
 		}
-		list = append(list, Mount{Point: a[4], FSType: b[0], Source: b[1], Options: b[2]})
+		list = append(list, Mount{Dev: a[2], Point: a[4], FSType: b[0], Source: b[1], Options: b[2]})
 	}
-	return list, nil
+	return list
 }
 
 // Option returns the value of key in a comma-separated option list.

@@ -130,14 +130,18 @@ func (r *Runtime) Run(ctx context.Context, spec Spec) (_ *State, err error) {
 		}
 	}
 
-	cg, err := r.Cgroups.Create(st.Cgroup)
+	cg, err := r.newCgroup(st.Cgroup)
 	if err != nil {
-		return nil, fmt.Errorf("create cgroup of container %q: %w", spec.Name, err)
+		return nil, fmt.Errorf("container %q: %w", spec.Name, err)
 	}
-	undo = append(undo, func() { cg.Remove(); r.removeParentIfEmpty() })
-	// A new cgroup has no limits: write only those that were asked for.
-	if spec.Resources != (cgroup.Resources{}) {
-		if err := cg.Set(spec.Resources); err != nil {
+	// Undo kills whatever already runs in the cgroup: after a Ctrl-C the
+	// init may be running although the shim is gone.
+	undo = append(undo, func() { r.killAndRemove(st.Cgroup); r.removeParentIfEmpty() })
+	// A new cgroup has no limits: write only those that were asked for. The
+	// pids limit is written by the init itself just before it execs the
+	// workload, so that podlab's own threads never count against it.
+	if limits := withoutPids(spec.Resources); limits != (cgroup.Resources{}) {
+		if err := cg.Set(limits); err != nil {
 			return nil, fmt.Errorf("set limits of container %q: %w", spec.Name, err)
 		}
 	}
@@ -197,6 +201,9 @@ func (r *Runtime) startShim(ctx context.Context, st *State) (*State, error) {
 	line, err := bufio.NewReader(readyR).ReadString('\n')
 	if err != nil {
 		cmd.Process.Kill()
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("start interrupted: %w", ctx.Err())
+		}
 		shimErr, _ := os.ReadFile(filepath.Join(st.Dir, shimLog))
 		return nil, fmt.Errorf("shim did not report (%v): %s", err, strings.TrimSpace(string(shimErr)))
 	}
@@ -375,6 +382,46 @@ func (r *Runtime) ImageUsers(ref image.Ref) ([]string, error) {
 		}
 	}
 	return users, nil
+}
+
+// newCgroup creates the cgroup of a new container. One left behind by a
+// start that was killed half-way is removed first if it is empty; one that
+// still holds processes is refused.
+func (r *Runtime) newCgroup(name string) (cgroup.Cgroup, error) {
+	if old, err := r.Cgroups.Open(name); err == nil {
+		if procs, _ := old.Procs(); len(procs) > 0 {
+			return nil, fmt.Errorf("cgroup %q already holds processes %v: stop them first", name, procs)
+		}
+		if err := old.Remove(); err != nil {
+			return nil, fmt.Errorf("remove stale cgroup: %w", err)
+		}
+	}
+	cg, err := r.Cgroups.Create(name)
+	if err != nil {
+		return nil, fmt.Errorf("create cgroup: %w", err)
+	}
+	return cg, nil
+}
+
+// withoutPids returns the limits without the pids limit.
+func withoutPids(res cgroup.Resources) cgroup.Resources {
+	res.PidsLimit = 0
+	return res
+}
+
+// killAndRemove kills every process of a container's cgroup (they are the
+// container's: its init and what it started) and removes the cgroup.
+func (r *Runtime) killAndRemove(name string) {
+	cg, err := r.Cgroups.Open(name)
+	if err != nil {
+		return
+	}
+	if procs, err := cg.Procs(); err == nil {
+		for _, pid := range procs {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	}
+	r.removeCgroup(context.Background(), name)
 }
 
 // removeCgroup removes a cgroup, retrying while the kernel finishes tearing

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/podlab/podlab/core/cgroup"
 	"github.com/podlab/podlab/core/ns"
 )
 
@@ -25,6 +26,7 @@ func initMain(dir string) int {
 		return 127
 	}
 
+	resetIgnoredSignals()
 	st, err := readState(dir)
 	if err != nil {
 		return fail(err)
@@ -33,6 +35,10 @@ func initMain(dir string) int {
 		if err := unix.Sethostname([]byte(st.Spec.Hostname)); err != nil {
 			return fail(fmt.Errorf("set hostname %q: %w", st.Spec.Hostname, err))
 		}
+	}
+	pidsMax, err := openPidsLimit(st)
+	if err != nil {
+		return fail(err)
 	}
 	if err := setupRootfs(st); err != nil {
 		return fail(err)
@@ -49,12 +55,62 @@ func initMain(dir string) int {
 	if err != nil {
 		return fail(fmt.Errorf("exec %q: not found in image %q", st.Argv[0], st.Spec.Image))
 	}
+	if err := setPidsLimit(pidsMax, st.Spec.Resources.PidsLimit); err != nil {
+		return fail(err)
+	}
 	unix.CloseOnExec(3)
 	if st.Spec.Init {
 		return reaper(path, st.Argv, st.Env, status)
 	}
 	err = unix.Exec(path, st.Argv, st.Env)
 	return fail(fmt.Errorf("exec %q: %w", st.Argv[0], err))
+}
+
+// openPidsLimit opens the cgroup's pids limit file while the host's
+// filesystem is still reachable (before pivot_root), if a limit is asked for.
+func openPidsLimit(st *State) (*os.File, error) {
+	if st.Spec.Resources.PidsLimit == 0 {
+		return nil, nil
+	}
+	drv, err := cgroup.Detect()
+	if err != nil {
+		return nil, err
+	}
+	cg, err := drv.Open(st.Cgroup)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(cg.Files()["pids limit"], os.O_WRONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("open pids limit: %w", err)
+	}
+	return f, nil
+}
+
+// setPidsLimit writes the pids limit at the last moment: the Go runtime of
+// this init has its threads already, and execve leaves one. Written
+// earlier, a small limit would stop the runtime from starting a thread.
+func setPidsLimit(f *os.File, limit int64) error {
+	if f == nil {
+		return nil
+	}
+	defer f.Close()
+	if _, err := f.WriteString(fmt.Sprint(limit)); err != nil {
+		return fmt.Errorf("set pids limit %d: %w", limit, err)
+	}
+	return nil
+}
+
+// resetIgnoredSignals: a signal ignored by whoever started podlab (nohup,
+// make) stays ignored across fork and exec, so the workload could not
+// trap it. A caught signal is reset to its default by exec: catch them.
+func resetIgnoredSignals() {
+	sink := make(chan os.Signal, 1)
+	for sig := unix.Signal(1); sig < 32; sig++ {
+		if signal.Ignored(sig) {
+			signal.Notify(sink, sig)
+		}
+	}
 }
 
 // setupRootfs mounts the container's root filesystem at dir/rootfs:

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -304,4 +307,60 @@ func BenchmarkContainerStart(b *testing.B) {
 	median := times[len(times)/2]
 	b.ReportMetric(float64(median.Microseconds())/1000, "ms-median-start")
 	b.ReportMetric(0, "ns/op")
+}
+
+func TestPidsLimitCountsOnlyTheWorkload(t *testing.T) {
+	// 3 processes: sh and two sleeps; the third sleep cannot fork.
+	run(t, Spec{Name: "pids", Resources: cgroup.Resources{PidsLimit: 3},
+		Args: []string{"sh", "-c", "sleep 5 & sleep 5 & sleep 5 & echo done"}})
+	st := wait(t, "pids")
+	log, _ := os.ReadFile(rt.LogPath("pids"))
+	if !strings.Contains(string(log), "can't fork") || strings.Contains(string(log), "goroutine") {
+		t.Fatalf("exit %d, log %q: want the shell's fork refused, not podlab's init", st.ExitCode, log)
+	}
+	cg, err := rt.Cgroups.Open(st.Cgroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := cg.Resources(); res.PidsLimit != 3 {
+		t.Errorf("pids limit = %d, want 3", res.PidsLimit)
+	}
+}
+
+func TestWorkloadSignalsNotIgnored(t *testing.T) {
+	// As under nohup: the caller ignores SIGHUP and SIGQUIT.
+	signal.Ignore(syscall.SIGHUP, syscall.SIGQUIT)
+	defer signal.Reset(syscall.SIGHUP, syscall.SIGQUIT)
+	st := run(t, Spec{Name: "sigs", Args: []string{"sleep", "30"}})
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", st.Pid))
+	for _, line := range strings.Split(string(status), "\n") {
+		// Signals 1-31; 32 and 33 belong to the C library's threads.
+		if v, ok := strings.CutPrefix(line, "SigIgn:"); ok {
+			mask, _ := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			if mask&0x7fffffff != 0 {
+				t.Errorf("the workload starts with ignored signals: SigIgn %s", strings.TrimSpace(v))
+			}
+		}
+	}
+}
+
+// A start interrupted at any moment leaves nothing: no directory, no
+// cgroup, no process.
+func TestCancelledStartLeavesNothing(t *testing.T) {
+	for i := 0; i < 10; i++ {
+		name := fmt.Sprintf("cancel-%d", i)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i)*time.Millisecond)
+		_, err := rt.Run(ctx, Spec{Name: name, Image: "busybox", Args: []string{"sleep", "30"}})
+		cancel()
+		if err == nil {
+			rt.ForceRemove(context.Background(), name)
+			continue
+		}
+		if _, serr := os.Stat(filepath.Join(rt.Root, name)); serr == nil {
+			t.Errorf("%s: interrupted (%v) but its directory stays", name, err)
+		}
+		if _, cerr := rt.Cgroups.Open(rt.CgroupParent + "/" + name); cerr == nil {
+			t.Errorf("%s: interrupted (%v) but its cgroup stays", name, err)
+		}
+	}
 }

@@ -64,9 +64,11 @@ func shimMain(dir string) int {
 		report.Write(append(data, '\n'))
 		report.Close()
 	}
-	// The shim outlives the terminal that started it: ignore hang-ups and
-	// Ctrl-C; the container is stopped through its pidfd, not through us.
-	signal.Ignore(unix.SIGHUP, unix.SIGINT, unix.SIGPIPE)
+	// The shim outlives the terminal that started it: hang-ups and Ctrl-C
+	// must not end it; the container is stopped through its pidfd. Catch
+	// them rather than ignore them: an ignored signal stays ignored in
+	// every child, across exec, and the workload could not trap SIGINT.
+	signal.Notify(make(chan os.Signal, 1), unix.SIGHUP, unix.SIGINT)
 
 	st, err := readState(dir)
 	if err != nil {
