@@ -44,7 +44,7 @@ func (s *Store) BuildBase(ref Ref, busybox string) (*Image, error) {
 	if err := ref.validate(); err != nil {
 		return nil, err
 	}
-	interp, err := interpreter(busybox)
+	interp, err := Interpreter(busybox)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("busybox not found at %q: install the static build with "+

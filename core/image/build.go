@@ -22,7 +22,7 @@ func (s *Store) BuildApp(ref Ref, parent Ref, binary string) (*Image, error) {
 		return nil, err
 	}
 	name := filepath.Base(binary)
-	interp, err := interpreter(binary)
+	interp, err := Interpreter(binary)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, fmt.Errorf("app binary %q not found: build it with "+
@@ -52,11 +52,11 @@ func (s *Store) BuildApp(ref Ref, parent Ref, binary string) (*Image, error) {
 	})
 }
 
-// interpreter returns the dynamic loader an ELF executable asks for in its
+// Interpreter returns the dynamic loader an ELF executable asks for in its
 // PT_INTERP header, e.g. "/lib64/ld-linux-x86-64.so.2", or "" if it is
 // statically linked. Containers have no libc or loader, so only static
 // binaries can run in them.
-func interpreter(path string) (string, error) {
+func Interpreter(path string) (string, error) {
 	f, err := elf.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", err

@@ -1,7 +1,6 @@
 package preflight
 
 import (
-	"debug/elf"
 	"fmt"
 	"os"
 	"os/exec"
@@ -85,24 +84,20 @@ func cgroups() Item {
 	return it
 }
 
-// busybox: the base image is built from the host's static busybox; a
+// busybox: the base image is built from the host's busybox; a
 // dynamically linked one would find no libc inside the container.
 func busybox() Item {
 	it := Item{Name: "busybox-static", Needed: true, Lab: "01", Fix: "apt-get install busybox-static (or: make deps)"}
-	f, err := elf.Open(image.DefaultBusybox)
-	if err != nil {
+	interp, err := image.Interpreter(image.DefaultBusybox)
+	switch {
+	case err != nil:
 		it.Detail = fmt.Sprintf("%s: %v", image.DefaultBusybox, err)
-		return it
+	case interp != "":
+		it.Detail = image.DefaultBusybox + " is dynamically linked (it needs " + interp + ")"
+	default:
+		it.OK = true
+		it.Detail = image.DefaultBusybox + " (static)"
 	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			it.Detail = image.DefaultBusybox + " is dynamically linked"
-			return it
-		}
-	}
-	it.OK = true
-	it.Detail = image.DefaultBusybox + " (static)"
 	return it
 }
 

@@ -501,15 +501,11 @@ func readState(dir string) (*State, error) {
 
 // mountsUnder lists mount points below dir in this mount namespace.
 func mountsUnder(dir string) []string {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
+	mounts, _ := proc.Mounts(os.Getpid())
 	var found []string
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
-			found = append(found, f[4])
+	for _, m := range mounts {
+		if m.Point == dir || strings.HasPrefix(m.Point, dir+"/") {
+			found = append(found, m.Point)
 		}
 	}
 	return found

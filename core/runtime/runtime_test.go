@@ -199,9 +199,23 @@ func TestOOMKilled(t *testing.T) {
 }
 
 func TestReapingInit(t *testing.T) {
-	st := run(t, Spec{Name: "reaper", Init: true, Args: []string{"sh", "-c", "sleep 0.1 & sleep 0.3; exit 7"}})
+	// The subshell exits at once, so its sleep is orphaned: re-parented to
+	// PID 1, which must reap it when it exits.
+	st := run(t, Spec{Name: "reaper", Init: true, Args: []string{"sh", "-c", "(sleep 0.1 &); sleep 0.6; exit 7"}})
 	if got := proc.Cmdline(st.Pid)[0]; got != initArg0 {
 		t.Errorf("PID 1 is %q, want the reaping init", got)
+	}
+	time.Sleep(400 * time.Millisecond)
+	ino, err := ns.Inode(st.Pid, ns.PID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range proc.List() {
+		if i, err := ns.Inode(pid, ns.PID); err == nil && i == ino {
+			if s, _ := proc.ReadStat(pid); s.State == 'Z' {
+				t.Errorf("zombie %d (%s, parent %d) under the reaping init", pid, s.Comm, s.PPid)
+			}
+		}
 	}
 	if st := wait(t, "reaper"); st.ExitCode != 7 {
 		t.Fatalf("exit %d, want the workload's 7", st.ExitCode)
