@@ -10,7 +10,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/podlab/podlab/core/cgroup"
 	"github.com/podlab/podlab/core/ns"
 )
 
@@ -72,11 +71,7 @@ func openPidsLimit(st *State) (*os.File, error) {
 	if st.Spec.Resources.PidsLimit == 0 {
 		return nil, nil
 	}
-	drv, err := cgroup.Detect()
-	if err != nil {
-		return nil, err
-	}
-	cg, err := drv.Open(st.Cgroup)
+	cg, err := st.openCgroup()
 	if err != nil {
 		return nil, err
 	}

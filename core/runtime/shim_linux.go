@@ -120,11 +120,7 @@ func startInit(st *State) (_ *exec.Cmd, err error) {
 		return nil, err
 	}
 	defer execR.Close()
-	drv, err := cgroup.Detect()
-	if err != nil {
-		return nil, err
-	}
-	cg, err := drv.Open(st.Cgroup)
+	cg, err := st.openCgroup()
 	if err != nil {
 		return nil, err
 	}
@@ -187,16 +183,22 @@ func exitStatus(ps *os.ProcessState, err error) (int, string) {
 
 // oomKilled: the kernel's OOM killer chose a process of this cgroup.
 func oomKilled(st *State) bool {
-	drv, err := cgroup.Detect()
-	if err != nil {
-		return false
-	}
-	cg, err := drv.Open(st.Cgroup)
+	cg, err := st.openCgroup()
 	if err != nil {
 		return false
 	}
 	stats, err := cg.Stats()
 	return err == nil && stats.OOMKills > 0
+}
+
+// openCgroup opens the container's cgroup from inside the shim or init,
+// which have the state but not the caller's Runtime.
+func (st *State) openCgroup() (cgroup.Cgroup, error) {
+	drv, err := cgroup.Detect()
+	if err != nil {
+		return nil, err
+	}
+	return drv.Open(st.Cgroup)
 }
 
 func startTime(pid int) uint64 {
