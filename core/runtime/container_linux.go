@@ -89,15 +89,12 @@ func (r *Runtime) Run(ctx context.Context, spec Spec) (_ *State, err error) {
 	st := &State{
 		Spec:      spec,
 		Status:    Created,
-		Argv:      append(append([]string(nil), img.Entrypoint...), spec.Args...),
+		Argv:      argv(img, spec),
 		Env:       mergeEnv(img.Env, spec.Env),
 		Layers:    layers,
 		Cgroup:    r.CgroupParent + "/" + spec.Name,
 		CreatedAt: time.Now(),
 		Dir:       r.dir(spec.Name),
-	}
-	if len(spec.Args) == 0 {
-		st.Argv = append(st.Argv, img.Cmd...)
 	}
 	if len(st.Argv) == 0 {
 		return nil, fmt.Errorf("container %q: image %q has no command; give one after the image name", spec.Name, ref)
@@ -452,6 +449,18 @@ func (r *Runtime) removeParentIfEmpty() {
 			parent.Remove() // fails harmlessly if a container appeared meanwhile
 		}
 	}
+}
+
+// argv combines the image's entrypoint and cmd with the spec's command and
+// args, by the rules of a Pod's command and args.
+func argv(img *image.Image, spec Spec) []string {
+	switch {
+	case len(spec.Command) > 0:
+		return append(slices.Clone(spec.Command), spec.Args...)
+	case len(spec.Args) > 0:
+		return append(slices.Clone(img.Entrypoint), spec.Args...)
+	}
+	return append(slices.Clone(img.Entrypoint), img.Cmd...)
 }
 
 func mergeEnv(base, extra []string) []string {

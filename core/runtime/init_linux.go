@@ -122,11 +122,35 @@ func setupRootfs(st *State) error {
 	if err := unix.Mount("overlay", root, "overlay", 0, opts); err != nil {
 		return fmt.Errorf("mount overlay on %q (%s): %w", root, opts, err)
 	}
+	if err := bindMounts(root, st.Spec.Mounts); err != nil {
+		return err
+	}
 	// /proc shows the processes of the PID namespace the mounter is in.
 	if err := mountIn(root, "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return err
 	}
 	return setupDev(filepath.Join(root, "dev"))
+}
+
+// bindMounts makes the volumes visible in the root filesystem. Mount points
+// that the image lacks are created in the container's upper layer.
+func bindMounts(root string, mounts []Mount) error {
+	for _, m := range mounts {
+		target := filepath.Join(root, m.Target)
+		if err := os.MkdirAll(target, 0o755); err != nil {
+			return fmt.Errorf("create mount point %q: %w", m.Target, err)
+		}
+		if err := unix.Mount(m.Source, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind %q on %q: %w", m.Source, m.Target, err)
+		}
+		if m.ReadOnly {
+			// A bind mount takes read-only only when remounted.
+			if err := unix.Mount("", target, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY, ""); err != nil {
+				return fmt.Errorf("make %q read-only: %w", m.Target, err)
+			}
+		}
+	}
+	return nil
 }
 
 func mountIn(root, target, fstype string, flags uintptr, data string) error {

@@ -31,9 +31,12 @@ import (
 
 // Spec is what to run.
 type Spec struct {
-	Name       string   `json:"name"`                 // DNS label, unique on this host
-	Image      string   `json:"image"`                // "busybox" or "hello:v2"
-	Args       []string `json:"args,omitempty"`       // after the image's entrypoint; empty: the image's cmd
+	Name  string `json:"name"`  // DNS label, unique on this host
+	Image string `json:"image"` // "busybox" or "hello:v2"
+	// Command and Args work as in a Pod: Command replaces the image's
+	// entrypoint, Args its cmd; with only Command given the cmd is dropped.
+	Command    []string `json:"command,omitempty"`
+	Args       []string `json:"args,omitempty"`
 	Env        []string `json:"env,omitempty"`        // added to the image's environment
 	WorkingDir string   `json:"workingDir,omitempty"` // default "/"
 	Hostname   string   `json:"hostname,omitempty"`   // default: the container name
@@ -50,6 +53,26 @@ type Spec struct {
 	// child, forwards signals to it and reaps every orphan (docker run --init,
 	// and the role of the pause process in a Pod).
 	Init bool `json:"init,omitempty"`
+	// Mounts are bind-mounted into the root filesystem before pivot_root:
+	// a Pod's volumes.
+	Mounts []Mount `json:"mounts,omitempty"`
+	// Sandbox, if set, is the pause process of the container's Pod: when it
+	// dies the shim kills the container, as the kubelet would.
+	Sandbox *Process `json:"sandbox,omitempty"`
+}
+
+// Mount is a host directory (a volume) made visible inside the container.
+type Mount struct {
+	Source   string `json:"source"` // host path
+	Target   string `json:"target"` // absolute path inside the container
+	ReadOnly bool   `json:"readOnly,omitempty"`
+}
+
+// Process names one process for ever: a PID and its start time, since a
+// PID alone may be reused once the process is gone.
+type Process struct {
+	Pid   int    `json:"pid"`
+	Start uint64 `json:"start"`
 }
 
 // Status is the life-cycle state of a container.

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -95,16 +97,44 @@ func shimMain(dir string) int {
 		return 1
 	}
 	say(shimReport{State: st})
+	sandboxDied := watchSandbox(st.Spec.Sandbox, cmd.Process)
 
 	err = cmd.Wait()
 	st.Status, st.FinishedAt = Exited, time.Now()
 	st.ExitCode, st.Signal = exitStatus(cmd.ProcessState, err)
 	st.OOMKilled = oomKilled(st)
+	if sandboxDied.Load() {
+		st.Error = "the pod's pause process died: its containers die with it"
+	}
 	if err := writeState(st); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// watchSandbox kills the container when its pod's pause process dies, as
+// the kubelet does when it finds a pod's sandbox gone. The flag tells why
+// the container ended.
+func watchSandbox(sandbox *Process, container *os.Process) *atomic.Bool {
+	died := new(atomic.Bool)
+	if sandbox == nil {
+		return died
+	}
+	fd, err := openPidfd(sandbox.Pid, sandbox.Start)
+	if err != nil { // already gone
+		died.Store(true)
+		container.Kill()
+		return died
+	}
+	go func() {
+		defer unix.Close(fd)
+		for !waitPidfd(context.Background(), fd, time.Hour) {
+		}
+		died.Store(true)
+		container.Kill()
+	}()
+	return died
 }
 
 // startInit starts the container init in its namespaces and cgroup and
