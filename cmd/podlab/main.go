@@ -31,6 +31,7 @@ func run(args []string) int {
 		Usage: "build Kubernetes Pods from Linux primitives",
 		Commands: []*cli.Command{
 			containerCommand,
+			podCommand,
 			imageCommand,
 		},
 		EnableBashCompletion: true,

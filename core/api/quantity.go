@@ -1,4 +1,3 @@
-// Package api holds the Kubernetes-shaped types podlab understands.
 package api
 
 import (
