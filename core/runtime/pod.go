@@ -17,8 +17,8 @@ import (
 type PodState struct {
 	Pod       api.Pod   `json:"pod"` // as it was run, defaults applied
 	Dir       string    `json:"dir"`
-	Pause     Process   `json:"pause"`   // the sandbox
-	Cgroup    string    `json:"cgroup"`  // the pause's cgroup
+	Pause     Process   `json:"pause"`  // the sandbox
+	Cgroup    string    `json:"cgroup"` // the pause's cgroup
 	Hostname  string    `json:"hostname"`
 	CreatedAt time.Time `json:"createdAt"`
 
