@@ -2,6 +2,7 @@ package network
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netlink"
 
@@ -489,4 +491,33 @@ func TestConcurrentAddDel(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantNodeClean(t, c, node)
+}
+
+func TestPingOwnLoopbackInScratchNamespace(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: raw sockets and network namespaces")
+	}
+	holder := exec.Command("sleep", "30")
+	holder.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	path := fmt.Sprintf("/proc/%d/ns/net", holder.Process.Pid)
+	// lo is down in a new namespace: no reply.
+	if err := Ping(path, net.IPv4(127, 0, 0, 1), 200*time.Millisecond); err == nil {
+		t.Fatal("ping answered with lo down")
+	}
+	h, err := handleAt(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	lo, _ := h.LinkByName("lo")
+	if err := h.LinkSetUp(lo); err != nil {
+		t.Fatal(err)
+	}
+	if err := Ping(path, net.IPv4(127, 0, 0, 1), time.Second); err != nil {
+		t.Fatal(err)
+	}
 }

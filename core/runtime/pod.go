@@ -27,6 +27,7 @@ type PodState struct {
 	NetConfig  *network.Config     `json:"netConfig,omitempty"`
 	Volumes    map[string]string   `json:"volumes"`    // volume name -> host directory
 	Containers map[string]string   `json:"containers"` // container name -> runtime container name
+	Restarts   map[string]int      `json:"restarts"`   // container name -> times restarted
 }
 
 // PodPhase is what the runtime can say of a Pod by itself: its sandbox

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -72,6 +73,7 @@ func (r *Runtime) RunPod(ctx context.Context, pod *api.Pod, net *network.Config)
 		NetConfig:  net,
 		Volumes:    map[string]string{},
 		Containers: map[string]string{},
+		Restarts:   map[string]int{},
 	}
 	if pod.Spec.Hostname != "" {
 		ps.Hostname = pod.Spec.Hostname
@@ -277,6 +279,28 @@ func (r *Runtime) runPodContainer(ctx context.Context, ps *PodState, c api.Conta
 	return st, nil
 }
 
+// RestartPodContainer stops one container of a running Pod and starts it
+// again from its image, in the same sandbox: what the kubelet does under
+// restartPolicy Always. The new container has a fresh root filesystem; the
+// Pod's volumes and network stay.
+func (r *Runtime) RestartPodContainer(ctx context.Context, ps *PodState, container string, grace time.Duration) (*State, error) {
+	for _, c := range ps.Pod.Spec.Containers {
+		if c.Name != container {
+			continue
+		}
+		name := ps.Containers[c.Name]
+		if _, err := r.Stop(ctx, name, grace); err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if err := r.ForceRemove(ctx, name); err != nil {
+			return nil, err
+		}
+		ps.Restarts[c.Name]++
+		return r.runPodContainer(ctx, ps, c)
+	}
+	return nil, fmt.Errorf("pod %q has no container %q", ps.Pod.Name, container)
+}
+
 // Phase says whether the Pod's sandbox is alive.
 func (ps *PodState) Phase() PodPhase {
 	if proc.Alive(ps.Pause.Pid, ps.Pause.Start) {
@@ -438,6 +462,30 @@ func (r *Runtime) Exec(ctx context.Context, st *State, argv []string, stdin *os.
 	return code, nil
 }
 
+// ExecOutput runs a command in a container like Exec and returns what it
+// printed (stdout and stderr) and its exit code.
+func (r *Runtime) ExecOutput(ctx context.Context, st *State, argv ...string) (string, int, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return "", -1, err
+	}
+	out := make(chan []byte)
+	go func() { b, _ := io.ReadAll(pr); pr.Close(); out <- b }()
+	code, err := r.Exec(ctx, st, argv, nil, pw, pw)
+	pw.Close()
+	return string(<-out), code, err
+}
+
+// ForceRemovePod removes a Pod at once; one that does not exist counts as
+// removed. Labs clean up with it.
+func (r *Runtime) ForceRemovePod(ctx context.Context, name string) error {
+	err := r.RemovePod(ctx, name, 0)
+	if errors.Is(err, ErrPodNotFound) {
+		return nil
+	}
+	return err
+}
+
 func writePodState(ps *PodState) error {
 	data, err := json.MarshalIndent(ps, "", "  ")
 	if err != nil {
@@ -458,6 +506,9 @@ func readPodState(dir string) (*PodState, error) {
 	var ps PodState
 	if err := json.Unmarshal(data, &ps); err != nil {
 		return nil, fmt.Errorf("read state of pod in %q: %w", dir, err)
+	}
+	if ps.Restarts == nil {
+		ps.Restarts = map[string]int{}
 	}
 	return &ps, nil
 }

@@ -66,6 +66,9 @@ func leftovers() string {
 	if entries, _ := os.ReadDir(rt.Root); len(entries) > 0 {
 		left = append(left, fmt.Sprintf("%d container directories", len(entries)))
 	}
+	if entries, _ := os.ReadDir(rt.PodsDir()); len(entries) > 0 {
+		left = append(left, fmt.Sprintf("%d pod directories", len(entries)))
+	}
 	if _, err := rt.Cgroups.Open(rt.CgroupParent); err == nil {
 		left = append(left, "cgroup "+rt.CgroupParent)
 	}
