@@ -57,7 +57,7 @@ func (c Config) Add(podID, podNetNS string) (_ *Attachment, err error) {
 	success := false
 	defer func() {
 		if !success {
-			if undoErr := c.remove(node, s, podID); undoErr != nil {
+			if undoErr := c.remove(node, s, podID, true); undoErr != nil {
 				err = fmt.Errorf("%w (and undoing it failed: %v)", err, undoErr)
 			}
 		}
@@ -105,12 +105,13 @@ func (c Config) connect(node, pod *netlink.Handle, v veth, ip net.IP) (*Attachme
 	}, nil
 }
 
-// Del disconnects the Pod podID: it deletes the Pod's veth pair and
-// releases its address; after the last Pod it removes the MASQUERADE rule,
-// restores ip_forward and deletes the bridge. Deleting the node's end of
-// the veth deletes eth0 with it, so podNetNS is not needed; it may be ""
-// or already gone (then the kernel has destroyed the pair already).
-// Deleting a Pod that is not connected is not an error.
+// Del disconnects the Pod podID: it releases its address and, while the
+// Pod's network namespace lives (podNetNS given), deletes its veth pair;
+// after the last Pod it removes the MASQUERADE rule, restores ip_forward
+// and deletes the bridge. With podNetNS "" the namespace is gone or going,
+// and the kernel destroys the pair with it: deleting links one by one costs
+// an RCU grace period each, so a runtime tearing down a Pod lets the kernel
+// do it. Deleting a Pod that is not connected is not an error.
 func (c Config) Del(podID, podNetNS string) error {
 	c, err := c.withDefaults()
 	if err != nil {
@@ -130,16 +131,18 @@ func (c Config) Del(podID, podNetNS string) error {
 		return fmt.Errorf("disconnect pod %q: %w", podID, err)
 	}
 	defer s.unlock()
-	if err := c.remove(node, s, podID); err != nil {
+	if err := c.remove(node, s, podID, podNetNS != ""); err != nil {
 		return fmt.Errorf("disconnect pod %q: %w", podID, err)
 	}
 	return nil
 }
 
 // remove is Del with the store locked; Add also uses it to undo itself.
-func (c Config) remove(node *netlink.Handle, s *store, podID string) error {
-	if err := deleteVeth(node, podID); err != nil {
-		return err
+func (c Config) remove(node *netlink.Handle, s *store, podID string, veth bool) error {
+	if veth {
+		if err := deleteVeth(node, podID); err != nil {
+			return err
+		}
 	}
 	released, left, err := s.release(podID)
 	if err != nil || !released || left > 0 {

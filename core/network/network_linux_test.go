@@ -312,9 +312,11 @@ func TestAddAndDelTwoPods(t *testing.T) {
 		t.Errorf("third pod got %s, want 10.244.99.4/24", &a3.IP)
 	}
 
-	for _, id := range []string{"pod-3", "pod-2", "pod-2", "never-added"} {
-		if err := c.Del(id, ""); err != nil {
-			t.Fatal(err)
+	for id, path := range map[string]string{"pod-3": pod1.path, "pod-2": pod2.path, "never-added": ""} {
+		for range 2 { // twice: harmless
+			if err := c.Del(id, path); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	wantNodeClean(t, c, node)
@@ -484,7 +486,7 @@ func TestConcurrentAddDel(t *testing.T) {
 		t.Errorf("node links %v, want lo, the bridge and %d veths", names, n)
 	}
 	for i := range pods {
-		wg.Go(func() { errs[i] = c.Del("pod-"+strconv.Itoa(i), "") })
+		wg.Go(func() { errs[i] = c.Del("pod-"+strconv.Itoa(i), pods[i].path) })
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -520,4 +522,26 @@ func TestPingOwnLoopbackInScratchNamespace(t *testing.T) {
 	if err := Ping(path, net.IPv4(127, 0, 0, 1), time.Second); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A Pod whose namespace is gone is disconnected without deleting links:
+// the kernel destroys the pair with the namespace.
+func TestDelAfterNamespaceGone(t *testing.T) {
+	needRoot(t)
+	node, pod := newNetNS(t), newNetNS(t)
+	c := testConfig(t, node, "10.244.99.0/24")
+	if _, err := c.Add("pod-1", pod.path); err != nil {
+		t.Fatal(err)
+	}
+	pod.kill()
+	if err := c.Del("pod-1", ""); err != nil {
+		t.Fatal(err)
+	}
+	// The kernel destroys a namespace in the background: give it a moment.
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if len(linkNames(t, handle(t, node))) == 1 {
+			break
+		}
+	}
+	wantNodeClean(t, c, node)
 }

@@ -274,16 +274,22 @@ func (r *Runtime) List() ([]*State, error) {
 }
 
 // Wait blocks until the container has exited and returns its final state.
+// The shim writes the exit and then exits itself: waiting for the shim
+// (through its pidfd) wakes us the moment the record is there.
 func (r *Runtime) Wait(ctx context.Context, name string) (*State, error) {
 	for {
 		st, err := r.Get(name)
 		if err != nil || st.Status == Exited {
 			return st, err
 		}
-		select {
-		case <-ctx.Done():
+		if fd, err := openPidfd(st.ShimPid, st.ShimStart); err == nil {
+			waitPidfd(ctx, fd, time.Hour)
+			unix.Close(fd)
+		} else {
+			time.Sleep(10 * time.Millisecond) // between a start and its report
+		}
+		if ctx.Err() != nil {
 			return st, ctx.Err()
-		case <-time.After(10 * time.Millisecond):
 		}
 	}
 }
@@ -432,12 +438,12 @@ func (r *Runtime) removeCgroup(ctx context.Context, name string) error {
 		return err
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for {
+	for wait := time.Millisecond; ; wait = min(2*wait, 50*time.Millisecond) {
 		err := cg.Remove()
 		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
 			return err
 		}
-		time.Sleep(10 * time.Millisecond)
+		time.Sleep(wait)
 	}
 }
 

@@ -61,9 +61,6 @@ func (r *Runtime) RunPod(ctx context.Context, pod *api.Pod, net *network.Config)
 	if errs := api.ValidatePod(pod); len(errs) > 0 {
 		return nil, errs.ToAggregate()
 	}
-	if _, err := r.GetPod(pod.Name); err == nil {
-		return nil, fmt.Errorf("pod %q already exists: remove it with \"podlab pod rm %s\"", pod.Name, pod.Name)
-	}
 	ps := &PodState{
 		Pod:        *pod,
 		Dir:        filepath.Join(r.PodsDir(), pod.UID),
@@ -78,7 +75,11 @@ func (r *Runtime) RunPod(ctx context.Context, pod *api.Pod, net *network.Config)
 	if pod.Spec.Hostname != "" {
 		ps.Hostname = pod.Spec.Hostname
 	}
+	if err := r.claimName(pod); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(ps.Dir, 0o700); err != nil {
+		r.releaseName(pod)
 		return nil, fmt.Errorf("create pod directory: %w", err)
 	}
 	defer func() {
@@ -328,6 +329,9 @@ func (r *Runtime) Pods() ([]*PodState, error) {
 	}
 	var list []*PodState
 	for _, e := range entries {
+		if e.Name() == "names" {
+			continue
+		}
 		ps, err := readPodState(filepath.Join(r.PodsDir(), e.Name()))
 		if err == nil {
 			list = append(list, ps)
@@ -337,18 +341,44 @@ func (r *Runtime) Pods() ([]*PodState, error) {
 	return list, nil
 }
 
+// Pod names are unique on this machine: pods/names/<name> holds the uid of
+// the Pod that has the name. Creating it with O_EXCL claims the name
+// atomically, and GetPod finds a Pod without reading every Pod's state.
+func (r *Runtime) nameFile(name string) string { return filepath.Join(r.PodsDir(), "names", name) }
+
+func (r *Runtime) claimName(pod *api.Pod) error {
+	if err := os.MkdirAll(filepath.Dir(r.nameFile(pod.Name)), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(r.nameFile(pod.Name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("pod %q already exists: remove it with \"podlab pod rm %s\"", pod.Name, pod.Name)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(pod.UID)
+	return errors.Join(err, f.Close())
+}
+
+// releaseName gives the name up if it still belongs to this Pod.
+func (r *Runtime) releaseName(pod *api.Pod) {
+	if uid, err := os.ReadFile(r.nameFile(pod.Name)); err == nil && string(uid) == pod.UID {
+		os.Remove(r.nameFile(pod.Name))
+	}
+}
+
 // GetPod finds a Pod by name.
 func (r *Runtime) GetPod(name string) (*PodState, error) {
-	list, err := r.Pods()
+	uid, err := os.ReadFile(r.nameFile(name))
+	if err != nil || strings.ContainsAny(string(uid), "/.") {
+		return nil, fmt.Errorf("pod %q: %w", name, ErrPodNotFound)
+	}
+	ps, err := readPodState(filepath.Join(r.PodsDir(), string(uid)))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("pod %q: %w", name, ErrPodNotFound)
 	}
-	for _, ps := range list {
-		if ps.Pod.Name == name {
-			return ps, nil
-		}
-	}
-	return nil, fmt.Errorf("pod %q: %w", name, ErrPodNotFound)
+	return ps, nil
 }
 
 // PodContainer returns the runtime state of one container of a Pod; an
@@ -420,6 +450,7 @@ func (r *Runtime) removePod(ctx context.Context, ps *PodState, grace time.Durati
 	if err := os.RemoveAll(ps.Dir); err != nil {
 		errs = append(errs, err)
 	}
+	r.releaseName(&ps.Pod)
 	return errors.Join(errs...)
 }
 

@@ -318,7 +318,14 @@ func assertNoPods(t testing.TB, node *network.Config) {
 		if res, _ := node.Reservations(); len(res) > 0 {
 			t.Errorf("IP reservations left: %v", res)
 		}
-		out, _ := exec.Command("nsenter", "--net="+node.NodeNetNS, "ip", "-o", "link").Output()
+		// The kernel destroys a dead pod's namespace, and its veth pair, in
+		// the background: give it a moment.
+		var out []byte
+		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if out, _ = exec.Command("nsenter", "--net="+node.NodeNetNS, "ip", "-o", "link").Output(); strings.Count(string(out), "\n") == 1 {
+				break
+			}
+		}
 		if n := strings.Count(string(out), "\n"); n != 1 {
 			t.Errorf("links left in the node:\n%s", out)
 		}
