@@ -47,6 +47,9 @@ func findContainer(name string) (*container, error) {
 	return c, nil
 }
 
+// rtLog is the file holding the container's output.
+func (c *container) rtLog() string { return filepath.Join(c.state.Dir, "container.log") }
+
 // runningContainers lists the containers that have a process in a cgroup
 // under podlab's parent cgroup: the kernel's list, not the runtime's.
 func runningContainers() ([]*container, error) {

@@ -12,6 +12,7 @@ var labBinaries = map[string]string{
 	"02": "lab02-resource-limits",
 	"03": "lab03-image-and-rootfs",
 	"04": "lab04-single-process-model",
+	"05": "lab05-pause-container",
 }
 
 // runLab is the hint of a check that the lab binary makes pass.

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -43,6 +44,7 @@ var labs = []string{
 	"lab02-resource-limits",
 	"lab03-image-and-rootfs",
 	"lab04-single-process-model",
+	"lab05-pause-container",
 }
 
 func TestMain(m *testing.M) {
@@ -59,6 +61,9 @@ func TestMain(m *testing.M) {
 	os.Setenv("PODLAB_LIB", filepath.Join(tmp, "lib"))
 	os.Setenv("PODLAB_CGROUP", fmt.Sprintf("podlab-test-%d", os.Getpid()))
 	os.Setenv("NO_COLOR", "1")
+	// Pods of this test go on a bridge of their own.
+	os.Setenv("PODLAB_BRIDGE", fmt.Sprintf("podlabt%d", os.Getpid()%100000))
+	os.Setenv("PODLAB_POD_SUBNET", "10.244.251.0/24")
 	// Shims outlive the lab binaries that start them; as a subreaper this
 	// process adopts them and can reap them, instead of leaving zombies to
 	// an init that may not reap (some sandboxes' PID 1 does not).
@@ -166,32 +171,62 @@ func expect(t *testing.T, when, lab string, labDone, exercisesDone bool) {
 	}
 }
 
+// started is something a reference solution started: a container or a pod.
+type started struct{ kind, force, name string }
+
 // solution runs the reference solution of a lab's exercise, if it has one,
-// and returns the containers it started.
-func solution(t *testing.T, lab string) []string {
+// and returns what it started.
+func solution(t *testing.T, lab string) []started {
 	t.Helper()
 	scripts, _ := filepath.Glob(filepath.Join(repo, "labs", lab+"-*", "solution.sh"))
 	if len(scripts) == 0 {
 		return nil
 	}
-	before := containers(t)
+	before := listed(t)
 	cmd := exec.Command(scripts[0])
 	cmd.Env = append(os.Environ(), "PODLAB="+filepath.Join(bin, "podlab"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", scripts[0], err, out)
 	}
-	var started []string
-	for _, c := range containers(t) {
-		if !strings.Contains(" "+strings.Join(before, " ")+" ", " "+c+" ") {
-			started = append(started, c)
+	var made []started
+	for _, s := range listed(t) {
+		if !slices.Contains(before, s) {
+			made = append(made, s)
 		}
 	}
-	return started
+	return made
 }
 
-func containers(t *testing.T) []string {
-	return strings.Fields(mustRun(t, "podlab", "container", "ls", "--quiet"))
+// listed is every container and pod that podlab lists.
+func listed(t *testing.T) []started {
+	var all []started
+	for _, name := range strings.Fields(mustRun(t, "podlab", "pod", "ls", "--quiet")) {
+		all = append(all, started{"pod", "--grace-period=0", name})
+	}
+	pods := map[string]bool{}
+	for _, p := range all {
+		pods[p.name] = true
+	}
+	for _, name := range strings.Fields(mustRun(t, "podlab", "container", "ls", "--quiet")) {
+		if !podContainer(name, pods) {
+			all = append(all, started{"container", "--force", name})
+		}
+	}
+	return all
 }
+
+// podContainer: the runtime names a pod's containers "<pod>-<container>".
+func podContainer(name string, pods map[string]bool) bool {
+	for p := range pods {
+		if strings.HasPrefix(name, p+"-") {
+			return true
+		}
+	}
+	return false
+}
+
+// apps are the workload images the labs need.
+var apps = []string{"cpuburn", "memhog", "orphans", "hello"}
 
 func TestLabsAndChecks(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -200,8 +235,8 @@ func TestLabsAndChecks(t *testing.T) {
 	before := hostState(t)
 
 	t.Run("fresh host: every check fails", func(t *testing.T) {
-		for _, lab := range []string{"00", "01", "02", "03", "04"} {
-			expect(t, "fresh host", lab, false, false)
+		for i := range labs {
+			expect(t, "fresh host", fmt.Sprintf("%02d", i), false, false)
 		}
 	})
 	t.Run("00", func(t *testing.T) {
@@ -210,23 +245,24 @@ func TestLabsAndChecks(t *testing.T) {
 		expect(t, "second checker run", "00", true, false)
 	})
 	// The app images (what "make images" does) for the labs that need them.
-	for _, app := range []string{"cpuburn", "memhog", "orphans"} {
+	for _, app := range apps {
 		mustRun(t, "podlab", "image", "build", "--binary", filepath.Join(bin, "apps", app), app)
 	}
-	for i, lab := range []string{"01", "02", "03", "04"} {
+	for i := 1; i < len(labs); i++ {
+		lab := fmt.Sprintf("%02d", i)
 		t.Run(lab, func(t *testing.T) {
-			mustRun(t, labs[i+1], "--auto")
+			mustRun(t, labs[i], "--auto")
 			expect(t, "after lab "+lab, lab, true, false)
 			expect(t, "second checker run", lab, true, false)
 			if started := solution(t, lab); len(started) > 0 {
 				expect(t, "after the exercise's solution", lab, true, true)
 				for _, c := range started {
-					defer mustRun(t, "podlab", "container", "rm", "-f", c)
+					defer mustRun(t, "podlab", c.kind, "rm", c.force, c.name)
 				}
 			}
 			// Running the lab again is harmless: it replaces its own run.
 			if lab == "01" {
-				mustRun(t, labs[i+1], "--auto")
+				mustRun(t, labs[i], "--auto")
 				expect(t, "after running lab 01 twice", lab, true, true)
 			}
 		})
@@ -253,7 +289,7 @@ func TestLabsAndChecks(t *testing.T) {
 			mustRun(t, labs[i], "--cleanup")
 			expect(t, "after cleanup", fmt.Sprintf("%02d", i), false, false)
 		}
-		for _, app := range []string{"cpuburn", "memhog", "orphans"} {
+		for _, app := range apps {
 			mustRun(t, "podlab", "image", "rm", app)
 		}
 		mustRun(t, labs[0], "--cleanup")
@@ -299,6 +335,20 @@ func hostState(t *testing.T) string {
 	}
 	netns, _ := exec.Command("ip", "netns", "list").Output()
 	parts = append(parts, "netns: "+strings.TrimSpace(string(netns)))
+	links, _ := exec.Command("ip", "-o", "link").Output()
+	for _, l := range strings.Split(string(links), "\n") {
+		if strings.Contains(l, "podlab") {
+			parts = append(parts, "link "+l)
+		}
+	}
+	rules, _ := exec.Command("iptables-save").Output()
+	for _, l := range strings.Split(string(rules), "\n") {
+		if strings.Contains(l, "podlab") {
+			parts = append(parts, "rule "+l)
+		}
+	}
+	forward, _ := os.ReadFile("/proc/sys/net/ipv4/ip_forward")
+	parts = append(parts, "ip_forward "+strings.TrimSpace(string(forward)))
 	return strings.Join(parts, "; ")
 }
 

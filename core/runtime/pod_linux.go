@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -546,7 +547,13 @@ func readPodState(dir string) (*PodState, error) {
 
 // DefaultNetwork is the network of pods run on this machine without a
 // cluster: the bridge podlab0 with 10.244.0.0/24 in the host's namespace.
+// PODLAB_BRIDGE and PODLAB_POD_SUBNET move it (tests run a second one).
 func DefaultNetwork() *network.Config {
-	_, subnet, _ := net.ParseCIDR("10.244.0.0/24")
-	return &network.Config{Bridge: "podlab0", Subnet: subnet, MTU: 1500, StateDir: filepath.Join(paths.Run(), "ipam", "podlab0")}
+	bridge := cmp.Or(os.Getenv("PODLAB_BRIDGE"), network.DefaultBridge)
+	_, subnet, err := net.ParseCIDR(cmp.Or(os.Getenv("PODLAB_POD_SUBNET"), "10.244.0.0/24"))
+	if err != nil {
+		_, subnet, _ = net.ParseCIDR("10.244.0.0/24")
+	}
+	return &network.Config{Bridge: bridge, Subnet: subnet, MTU: network.DefaultMTU,
+		StateDir: filepath.Join(paths.Run(), "ipam", bridge)}
 }

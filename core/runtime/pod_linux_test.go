@@ -163,7 +163,7 @@ func TestTwoContainerPod(t *testing.T) {
 		t.Errorf("client's wget localhost:8080 = %q, want the server's answer naming host duo", out)
 	}
 	// The port space is shared too: a second bind fails.
-	out, code := execIn(t, ps, "client", "nc", "-l", "-p", "8080")
+	out, code := execIn(t, ps, "client", "timeout", "2", "nc", "-l", "-p", "8080")
 	if code == 0 || !strings.Contains(strings.ToLower(out), "in use") {
 		t.Errorf("second bind of 8080: exit %d, %q; want address in use", code, out)
 	}
