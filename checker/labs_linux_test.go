@@ -410,3 +410,35 @@ func TestPreflightReportsMissing(t *testing.T) {
 		t.Error("lab 00 built the base image although the host is not ready")
 	}
 }
+
+// A malformed manifest gets an error naming the line or the field, and
+// creates nothing.
+func TestBadManifests(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: podlab pod run")
+	}
+	cases := map[string]struct{ manifest, want string }{
+		"syntax":         {"apiVersion: v1\nkind: Pod\nmetadata:\n  name: [x\n", "line "},
+		"unknown field":  {"apiVersion: v1\nkind: Pod\nmetadata: {name: x}\nspec:\n  containers:\n  - name: c\n    imagee: busybox\n", `unknown field "imagee"`},
+		"duplicate name": {"{apiVersion: v1, kind: Pod, metadata: {name: x}, spec: {containers: [{name: c, image: busybox}, {name: c, image: busybox}]}}", "spec.containers[1].name: Duplicate value"},
+		"bad pod name":   {"{apiVersion: v1, kind: Pod, metadata: {name: Web}, spec: {containers: [{name: c, image: busybox}]}}", "metadata.name: Invalid value"},
+		"bad container":  {"{apiVersion: v1, kind: Pod, metadata: {name: x}, spec: {containers: [{name: a_b, image: busybox}]}}", "spec.containers[0].name: Invalid value"},
+		"hostPath ..":    {"{apiVersion: v1, kind: Pod, metadata: {name: x}, spec: {volumes: [{name: v, hostPath: {path: /data/../etc}}], containers: [{name: c, image: busybox}]}}", "spec.volumes[0].hostPath.path"},
+		"mounted twice": {"{apiVersion: v1, kind: Pod, metadata: {name: x}, spec: {volumes: [{name: v, emptyDir: {}}], containers: [{name: c, image: busybox, " +
+			"volumeMounts: [{name: v, mountPath: /d}, {name: v, mountPath: /d}]}]}}", "spec.containers[0].volumeMounts[1].mountPath"},
+	}
+	for what, c := range cases {
+		file := filepath.Join(t.TempDir(), "pod.yaml")
+		os.WriteFile(file, []byte(c.manifest), 0o644)
+		out, code := podlab(t, "podlab", "pod", "run", "-f", file)
+		if code == 0 || !strings.Contains(out, c.want) {
+			t.Errorf("%s: exit %d, output:\n%s\nwant an error saying %s", what, code, out, c.want)
+		}
+	}
+	if pods := strings.TrimSpace(mustRun(t, "podlab", "pod", "ls", "--quiet")); pods != "" {
+		t.Errorf("bad manifests created pods: %s", pods)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(tmp, "run", "containers")); len(entries) > 0 {
+		t.Errorf("bad manifests left %d containers", len(entries))
+	}
+}
