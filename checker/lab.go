@@ -13,6 +13,7 @@ var labBinaries = map[string]string{
 	"03": "lab03-image-and-rootfs",
 	"04": "lab04-single-process-model",
 	"05": "lab05-pause-container",
+	"06": "lab06-shared-volumes",
 }
 
 // runLab is the hint of a check that the lab binary makes pass.

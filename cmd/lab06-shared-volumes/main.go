@@ -93,8 +93,7 @@ func main() {
 					if i < 0 {
 						return errors.Join(fmt.Errorf("%s (pid %d) has no mount at /data", c, st.Pid), err)
 					}
-					m := mounts[i]
-					r.Value(c+" /data", fmt.Sprintf("pid %d: %s mount of device %s (%s)", st.Pid, m.FSType, m.Dev, m.Source))
+					r.Value(c+" /data", fmt.Sprintf("pid %d: %s mount of device %s", st.Pid, mounts[i].FSType, mounts[i].Dev))
 					r.Command("grep ' /data ' /proc/%d/mountinfo", st.Pid)
 				}
 				return nil
@@ -105,18 +104,15 @@ func main() {
 			Why: T("Both containers see the same files through their mounts. readOnly: true remounted the reader's bind mount read-only: the kernel refuses its writes with EROFS.",
 				"两个容器通过各自的挂载看到同一批文件。readOnly: true 把读者的绑定挂载重新挂载为只读：内核以 EROFS 拒绝它的写入。"),
 			Run: func(r *Run) error {
-				var out string
-				seen := poll(func() bool {
-					o, code, err := exec(r, "reader", "tail", "-n", "3", "/data/log.txt")
-					out = o
-					return err == nil && code == 0 && o != ""
-				})
+				log := filepath.Join(pod.Volumes["shared"], "log.txt")
+				poll(func() bool { fi, err := os.Stat(log); return err == nil && fi.Size() > 0 }) // the writer's first line
+				out, code, err := exec(r, "reader", "tail", "-n", "3", "/data/log.txt")
 				r.Value("reader sees", strings.ReplaceAll(out, "\n", " | "))
-				if !seen {
-					return errors.New("the reader sees no /data/log.txt")
+				if err != nil || code != 0 {
+					return errors.Join(errors.New("the reader cannot read /data/log.txt"), err)
 				}
 				r.Command("podlab pod exec -c reader lab06 -- touch /data/x")
-				out, code, err := exec(r, "reader", "touch", "/data/x")
+				out, code, err = exec(r, "reader", "touch", "/data/x")
 				r.Value("touch /data/x", out)
 				if err == nil && code == 0 {
 					return errors.New("the reader could write to /data: readOnly was not applied")
@@ -180,14 +176,12 @@ func main() {
 				if err := rt.RemovePod(r.Ctx, temp.Pod.Name, 0); err != nil {
 					return err
 				}
-				r.Command("ls %s", scratch)
+				r.Command("ls %s; cat %s", scratch, kept)
 				if _, err := os.Stat(scratch); !errors.Is(err, fs.ErrNotExist) {
 					return fmt.Errorf("emptyDir %q outlived its pod: %v", scratch, err)
 				}
-				r.Value("after pod rm", "no such file or directory")
-				r.Command("cat %s", kept)
 				data, err := os.ReadFile(kept)
-				r.Value("after pod rm", strings.TrimSpace(string(data)))
+				r.Value("after pod rm", fmt.Sprintf("the emptyDir is gone; %s says %q", kept, strings.TrimSpace(string(data))))
 				return err
 			},
 		}},

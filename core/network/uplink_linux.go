@@ -119,6 +119,11 @@ func ensureNamedNetNS(name string) error {
 	return nil
 }
 
+// HandleAt opens a netlink handle bound to the network namespace at path,
+// e.g. a Pod's /proc/<pause pid>/ns/net or /run/netns/podlab-upstream, to
+// read links, addresses and routes as `ip -n` would. The caller closes it.
+func HandleAt(path string) (*netlink.Handle, error) { return handleAt(path) }
+
 // isNetNS tells whether a network namespace is mounted at path (the file
 // is on nsfs, not just an empty file).
 func isNetNS(path string) bool {
