@@ -45,6 +45,7 @@ var labs = []string{
 	"lab03-image-and-rootfs",
 	"lab04-single-process-model",
 	"lab05-pause-container",
+	"lab06-shared-volumes",
 }
 
 func TestMain(m *testing.M) {

@@ -46,13 +46,11 @@ func main() {
 		}
 		return rt.RunPod(r.Ctx, pod, cfg)
 	}
-
 	Main(Lab{
 		Number: "07",
 		Name:   "pod-network",
 		Title:  T("The pod network: veth pairs, a bridge, host-local IPAM, MASQUERADE", "Pod 网络：veth 设备对、网桥、host-local IPAM 与 MASQUERADE"),
-		Undo: map[string]Undo{"pod": rt.ForceRemovePod,
-			"uplink": func(_ context.Context, name string) error { return network.DeleteUplink(name) }},
+		Undo:   map[string]Undo{"pod": rt.ForceRemovePod, "uplink": func(_ context.Context, name string) error { return network.DeleteUplink(name) }},
 		After: T("Check it: sudo bin/checker run 07. Exercise: connect a third pod and reach both others (see labs/07-pod-network).",
 			"检查：sudo bin/checker run 07。练习：接入第三个 Pod，并从它访问另外两个（见 labs/07-pod-network）。"),
 		Steps: []Step{{
@@ -68,10 +66,9 @@ func main() {
 				if err != nil {
 					return fmt.Errorf("find bridge %q: %w", cfg.Bridge, err)
 				}
-				r.Value("bridge", fmt.Sprintf("%s (%s, index %d, %s)", cfg.Bridge, br.Type(), br.Attrs().Index, br.Attrs().OperState))
+				r.Value("bridge", fmt.Sprintf("%s (%s, index %d, %s, MTU %d)", cfg.Bridge, br.Type(), br.Attrs().Index, br.Attrs().OperState, br.Attrs().MTU))
 				list, _ := netlink.AddrList(br, netlink.FAMILY_V4)
 				r.Value("address", list)
-				r.Value("MTU", br.Attrs().MTU)
 				return nil
 			},
 		}, {
@@ -91,8 +88,7 @@ func main() {
 				}
 				held, err := cfg.Reservations()
 				r.Value(cfg.StateDir+" (IP:uid)", held)
-				r.Value("lab07-a", a.IP()+", uid "+a.Pod.UID)
-				r.Value("lab07-b", b.IP()+", uid "+b.Pod.UID)
+				r.Value("pods", fmt.Sprintf("lab07-a %s uid %s, lab07-b %s uid %s", a.IP(), a.Pod.UID, b.IP(), b.Pod.UID))
 				return err
 			},
 		}, {
@@ -126,7 +122,6 @@ func main() {
 				if err != nil {
 					return err
 				}
-				r.Value("upstream", fmt.Sprintf("%s, eth0 %s (%s on the node)", upstream, peerAddr, network.UplinkVeth))
 				rule, before, err := cfg.Masquerade()
 				if err != nil || rule == "" {
 					return fmt.Errorf("no MASQUERADE rule for %s in nat POSTROUTING (%v)", cfg.Subnet, err)
@@ -135,7 +130,7 @@ func main() {
 				if err := network.Ping(ns.Path(a.Pause.Pid, ns.Net), peerAddr.IP, 2*time.Second); err != nil {
 					return err
 				}
-				r.Value("ping "+peerAddr.IP.String()+" from lab07-a", "reply")
+				r.Value(fmt.Sprintf("ping %s (eth0 of %s) from lab07-a", peerAddr.IP, upstream), "reply")
 				_, after, _ := cfg.Masquerade()
 				r.Value("rule's packets after the ping", after)
 				r.Value("ping "+a.IP()+" from the upstream", network.Ping(upstream, net.ParseIP(a.IP()), time.Second))

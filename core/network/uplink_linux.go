@@ -42,13 +42,17 @@ const (
 // process in it.
 const netnsDir = "/run/netns"
 
+// UplinkPath is where the named upstream's network namespace is mounted,
+// e.g. /run/netns/podlab-upstream.
+func UplinkPath(name string) string { return filepath.Join(netnsDir, name) }
+
 // EnsureUplink makes the named upstream network namespace and the veth
 // pair to it exist: UplinkVeth with hostAddr in the caller's (the node's)
 // namespace, eth0 with peerAddr in the upstream, both up, and lo up. It
 // returns the path of the upstream's namespace. Running it again is
 // harmless; if it fails, it deletes what it made (DeleteUplink).
 func EnsureUplink(name string, hostAddr, peerAddr *net.IPNet) (nsPath string, err error) {
-	nsPath = filepath.Join(netnsDir, name)
+	nsPath = UplinkPath(name)
 	defer func() {
 		if err != nil {
 			err = fmt.Errorf("uplink %q: %w", name, err)
@@ -97,7 +101,7 @@ func EnsureUplink(name string, hostAddr, peerAddr *net.IPNet) (nsPath string, er
 // goroutine ever runs in the new namespace by accident (IMPLEMENTATION.md
 // §1.1, P3). The caller must lock its main thread (§1.4).
 func ensureNamedNetNS(name string) error {
-	path := filepath.Join(netnsDir, name)
+	path := UplinkPath(name)
 	if isNetNS(path) {
 		return nil
 	}
@@ -212,7 +216,7 @@ func DeleteUplink(name string) error {
 	case err != nil && !isNotFound(err):
 		return fmt.Errorf("delete uplink %q: find %q: %w", name, UplinkVeth, err)
 	}
-	path := filepath.Join(netnsDir, name)
+	path := UplinkPath(name)
 	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("delete uplink %q: unmount %q: %w", name, path, err)
 	}
