@@ -241,13 +241,32 @@ func deleteVeth(node *netlink.Handle, podID string) error {
 
 // configurePod gives the Pod its address and default route, and brings lo
 // and eth0 up. Replace (not Add) makes a second run harmless.
-func configurePod(pod *netlink.Handle, eth0 netlink.Link, ip *net.IPNet, gateway net.IP) error {
+// loopbackUp sets lo up: a new network namespace starts with it down, and
+// localhost works only once it is up.
+func loopbackUp(pod *netlink.Handle) error {
 	lo, err := pod.LinkByName("lo")
 	if err == nil {
 		err = pod.LinkSetUp(lo)
 	}
 	if err != nil {
 		return fmt.Errorf("set lo up in the pod: %w", err)
+	}
+	return nil
+}
+
+// LoopbackOnly gives a Pod without a network its loopback interface.
+func LoopbackOnly(podNetNS string) error {
+	h, err := handleAt(podNetNS)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	return loopbackUp(h)
+}
+
+func configurePod(pod *netlink.Handle, eth0 netlink.Link, ip *net.IPNet, gateway net.IP) error {
+	if err := loopbackUp(pod); err != nil {
+		return err
 	}
 	if err := pod.AddrReplace(eth0, &netlink.Addr{IPNet: ip}); err != nil {
 		return fmt.Errorf("add %s to %q in the pod: %w", ip, PodInterface, err)

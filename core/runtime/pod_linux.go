@@ -97,7 +97,11 @@ func (r *Runtime) RunPod(ctx context.Context, pod *api.Pod, net *network.Config)
 	if err := writePodState(ps); err != nil {
 		return nil, err
 	}
-	if net != nil {
+	if net == nil {
+		if err := network.LoopbackOnly(ns.Path(ps.Pause.Pid, ns.Net)); err != nil {
+			return nil, fmt.Errorf("pod %q: %w", pod.Name, err)
+		}
+	} else {
 		att, err := net.Add(pod.UID, ns.Path(ps.Pause.Pid, ns.Net))
 		if err != nil {
 			return nil, fmt.Errorf("pod %q: network: %w", pod.Name, err)

@@ -180,6 +180,10 @@ spec:
   containers:
   - {name: orphans, image: orphans, args: ["-every", "100ms", "-max", "10"]}
 `, nil)
+	// Without a network the pod still has localhost.
+	if err := network.Ping(ns.Path(ps.Pause.Pid, ns.Net), net.IPv4(127, 0, 0, 1), time.Second); err != nil {
+		t.Errorf("localhost in a pod without a network: %v", err)
+	}
 	if ids, _ := proc.NSpid(ps.Pause.Pid); len(ids) != 2 || ids[1] != 1 {
 		t.Errorf("pause NSpid = %v, want PID 1 in the pod", ids)
 	}
