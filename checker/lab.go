@@ -14,6 +14,7 @@ var labBinaries = map[string]string{
 	"04": "lab04-single-process-model",
 	"05": "lab05-pause-container",
 	"06": "lab06-shared-volumes",
+	"07": "lab07-pod-network",
 }
 
 // runLab is the hint of a check that the lab binary makes pass.

@@ -3,7 +3,9 @@ package checker
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -48,7 +50,7 @@ func lab07() []Check {
 			Title: "a pod reaches a network beyond the node, which has no route to the pods, through the MASQUERADE rule",
 			Run:   checkMasquerade},
 		{ID: "07.exercise-third-pod", Lab: "07", Points: 2, Exercise: true,
-			Title: "a third pod of your own on the bridge reaches both lab pods",
+			Title: "a third pod of your own, started after the lab's two, reaches both through the bridge",
 			Run:   checkThirdPod},
 	}
 }
@@ -61,9 +63,8 @@ func gatewayOf(subnet *net.IPNet) string {
 	return (&net.IPNet{IP: ip, Mask: subnet.Mask}).String()
 }
 
-// ipv4s lists the IPv4 addresses of a link as "10.244.0.2/24".
-func ipv4s(h *netlink.Handle, link netlink.Link) []string {
-	list, _ := h.AddrList(link, netlink.FAMILY_V4)
+// ipv4s lists addresses as "10.244.0.2/24", from AddrList(link, FAMILY_V4).
+func ipv4s(list []netlink.Addr, _ error) []string {
 	var out []string
 	for _, a := range list {
 		out = append(out, a.IPNet.String())
@@ -93,7 +94,7 @@ func readEth0(p *pod) (*podEth0, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pod %q: no %s in its network namespace: %w", p.state.Pod.Name, network.PodInterface, err)
 	}
-	e := &podEth0{link: link, addrs: ipv4s(h, link)}
+	e := &podEth0{link: link, addrs: ipv4s(h.AddrList(link, netlink.FAMILY_V4))}
 	// The pod's namespace numbers the namespaces it sees (link-netnsid):
 	// eth0's peer is in the node's if that is the number of the node's.
 	if node, err := netns.GetFromPath(ns.Path(os.Getpid(), ns.Net)); err == nil {
@@ -125,7 +126,7 @@ func checkBridge(ctx context.Context) Result {
 		return fail(runLab("07"), append(evidence, fmt.Sprintf("link %q: %v", cfg.Bridge, err))...)
 	}
 	a := link.Attrs()
-	addrs := ipv4s(netlink.NewHandle(), link) // nil handle methods use this thread's namespace
+	addrs := ipv4s(netlink.AddrList(link, netlink.FAMILY_V4))
 	gw := gatewayOf(cfg.Subnet)
 	up := a.Flags&net.FlagUp != 0
 	evidence = append(evidence, fmt.Sprintf("link %q: type %s, index %d, up %v (%s), addresses %v; the gateway of %s is %s",
@@ -206,13 +207,8 @@ func checkIPAM(ctx context.Context) Result {
 	}
 	var evidence []string
 	ok := true
-	for _, ip := range slices.Sorted(func(yield func(string) bool) {
-		for ip := range held {
-			if !yield(ip) {
-				return
-			}
-		}
-	}) {
+	byAddress := func(x, y string) int { return netip.MustParseAddr(x).Compare(netip.MustParseAddr(y)) }
+	for _, ip := range slices.SortedFunc(maps.Keys(held), byAddress) {
 		ev, good := reservation(ip, held[ip], live[held[ip]], known[held[ip]])
 		evidence = append(evidence, fmt.Sprintf("%s/%s: %s", cfg.StateDir, ip, ev))
 		ok = ok && good
@@ -265,10 +261,10 @@ func reaches(from *pod, want *pod) (string, bool) {
 	if err != nil {
 		return fmt.Sprintf("from %q: GET http://%s/: %v", from.state.Pod.Name, addr, err), false
 	}
-	first, _, _ := strings.Cut(strings.ReplaceAll(reply, "\r\n", "\n"), "\n\n")
+	status, _, _ := strings.Cut(reply, "\r\n")
 	_, body, _ := strings.Cut(reply, "\r\n\r\n")
-	ok := strings.Contains(reply, "hostname: "+want.state.Pod.Name)
-	return fmt.Sprintf("from %q: GET http://%s/: %s; %s", from.state.Pod.Name, addr, strings.SplitN(first, "\n", 2)[0],
+	ok := strings.Contains(body, "hostname: "+want.state.Pod.Name+"\n")
+	return fmt.Sprintf("from %q: GET http://%s/: %s: %s", from.state.Pod.Name, addr, status,
 		strings.ReplaceAll(strings.TrimSpace(body), "\n", " | ")), ok
 }
 
@@ -311,8 +307,10 @@ func checkMasquerade(ctx context.Context) Result {
 	peer, _, _ := net.ParseCIDR(network.UplinkPeerCIDR)
 	pingErr := network.Ping(a.netns(), peer, 2*time.Second)
 	_, after, _ := cfg.Masquerade()
+	forward, _ := os.ReadFile("/proc/sys/net/ipv4/ip_forward") // this thread's netns: the node's
 	evidence := []string{
 		fmt.Sprintf("nat POSTROUTING: %s; packets %d, %d after the ping", rule, before, after),
+		fmt.Sprintf("net.ipv4.ip_forward = %s", strings.TrimSpace(string(forward))),
 		fmt.Sprintf("ping %s (the upstream %s) from %q: %s", peer, upstream, lab07A, replyOr(pingErr)),
 	}
 	// Without a route back to the pods, the upstream can only have answered
@@ -330,8 +328,9 @@ func checkMasquerade(ctx context.Context) Result {
 	return pass(evidence...)
 }
 
-// The exercise: a pod of the student's own on the bridge, with an address
-// from IPAM, from whose network namespace both lab pods answer.
+// The exercise: a pod of the student's own, started after the lab's two,
+// on the bridge with an address from IPAM, from whose network namespace
+// both lab pods answer.
 func checkThirdPod(ctx context.Context) Result {
 	const hint = `run a pod of your own (busybox, sleep 3600) with sudo bin/podlab pod run -f third.yaml, then: sudo bin/podlab pod exec third -- wget -qO- <IP of lab07-a>:8080`
 	a, bad := runningPod(lab07A, runLab("07"))
@@ -356,6 +355,12 @@ func checkThirdPod(ctx context.Context) Result {
 		}
 		if held[p.state.IP()] != p.state.Pod.UID {
 			evidence = append(evidence, fmt.Sprintf("pod %q: no reservation for its IP %s", name, p.state.IP()))
+			continue
+		}
+		// The kernel's start times (verified by findPod) say which pod came
+		// third: one left from another lab does not count.
+		if p.state.Pause.Start < max(a.state.Pause.Start, b.state.Pause.Start) {
+			evidence = append(evidence, fmt.Sprintf("pod %q started before the lab's pods: the third pod joins them", name))
 			continue
 		}
 		evA, okA := reaches(p, a)

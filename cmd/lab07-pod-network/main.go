@@ -1,15 +1,16 @@
-// Lab 07: the pod network, as the CNI bridge plugin builds it: a veth pair
-// per Pod from eth0 to the node's bridge, host-local IPAM, pod to pod
-// through the bridge, pod to beyond the node through MASQUERADE.
+// Lab 07: the pod network as the CNI bridge plugin builds it: veth pairs to
+// the node's bridge, host-local IPAM, pod to pod, MASQUERADE beyond the node.
 package main
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
 	goruntime "runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,9 +67,8 @@ func main() {
 				if err != nil {
 					return fmt.Errorf("find bridge %q: %w", cfg.Bridge, err)
 				}
-				r.Value("bridge", fmt.Sprintf("%s (%s, index %d, %s, MTU %d)", cfg.Bridge, br.Type(), br.Attrs().Index, br.Attrs().OperState, br.Attrs().MTU))
 				list, _ := netlink.AddrList(br, netlink.FAMILY_V4)
-				r.Value("address", list)
+				r.Value("bridge", fmt.Sprintf("%s (%s, index %d, %s, MTU %d), address %v", cfg.Bridge, br.Type(), br.Attrs().Index, br.Attrs().OperState, br.Attrs().MTU, list))
 				return nil
 			},
 		}, {
@@ -86,8 +86,11 @@ func main() {
 				if b, err = run(r, "lab07/b.yaml"); err != nil {
 					return err
 				}
-				held, err := cfg.Reservations()
-				r.Value(cfg.StateDir+" (IP:uid)", held)
+				held, err := cfg.Reservations() // IP -> pod uid, files in cfg.StateDir
+				byAddress := func(x, y string) int { return strings.Compare(string(net.ParseIP(x)), string(net.ParseIP(y))) }
+				for _, ip := range slices.SortedFunc(maps.Keys(held), byAddress) {
+					r.Value(cfg.StateDir+"/"+ip, held[ip])
+				}
 				r.Value("pods", fmt.Sprintf("lab07-a %s uid %s, lab07-b %s uid %s", a.IP(), a.Pod.UID, b.IP(), b.Pod.UID))
 				return err
 			},
@@ -104,7 +107,6 @@ func main() {
 				r.Value("ping "+b.IP()+" from lab07-a", "reply")
 				answer, err := httpGet(from, b.IP()+":8080")
 				r.Value("GET http://"+b.IP()+":8080 from lab07-a", answer)
-				r.Command("nsenter -t %d -n ip neigh", a.Pause.Pid)
 				return err
 			},
 		}, {
@@ -141,8 +143,7 @@ func main() {
 	})
 }
 
-// showVeth shows both ends of a pod's veth pair, each read in its own
-// network namespace: an interface index only means something there.
+// showVeth shows both ends of a pod's veth pair, each read in its own netns (indexes are per netns).
 func showVeth(r *Run, ps *runtime.PodState) error {
 	host, err := netlink.LinkByName(ps.Network.HostVeth)
 	if err != nil {
@@ -163,9 +164,8 @@ func showVeth(r *Run, ps *runtime.PodState) error {
 	}
 	h, e := host.Attrs(), eth0.Attrs()
 	r.Value("node end", fmt.Sprintf("%s (%s, index %d), master %s (index %d), peer index %d", h.Name, host.Type(), h.Index, master.Attrs().Name, h.MasterIndex, h.ParentIndex))
-	r.Value("pod end", fmt.Sprintf("%s (%s, index %d), peer index %d", e.Name, eth0.Type(), e.Index, e.ParentIndex))
 	list, _ := pod.AddrList(eth0, netlink.FAMILY_V4)
-	r.Value("eth0 address", list)
+	r.Value("pod end", fmt.Sprintf("%s (%s, index %d), peer index %d, address %v", e.Name, eth0.Type(), e.Index, e.ParentIndex, list))
 	routes, err := pod.RouteList(eth0, netlink.FAMILY_V4)
 	for _, route := range routes {
 		if route.Gw != nil {

@@ -24,8 +24,8 @@ import (
 // forwards out of an interface (nat POSTROUTING), never packets for the
 // node itself, so showing it takes a destination beyond the node:
 //
-//	node (host) network namespace               /run/netns/podlab-upstream
-//	podlab0 10.244.0.1/24 ── routing, NAT ──    podlab-up0 172.30.255.1/30 ═══ eth0 172.30.255.2/30
+//	node network namespace                                                      /run/netns/podlab-upstream
+//	podlab0 10.244.0.1/24 ── routing, MASQUERADE ── podlab-up0 172.30.255.1/30 ═══ eth0 172.30.255.2/30
 //
 // The upstream knows only its /30, not the pod subnet: like a real
 // machine on the node's network it can answer a Pod only if the node
@@ -50,7 +50,8 @@ func UplinkPath(name string) string { return filepath.Join(netnsDir, name) }
 // pair to it exist: UplinkVeth with hostAddr in the caller's (the node's)
 // namespace, eth0 with peerAddr in the upstream, both up, and lo up. It
 // returns the path of the upstream's namespace. Running it again is
-// harmless; if it fails, it deletes what it made (DeleteUplink).
+// harmless; if it fails, it deletes the uplink (DeleteUplink), so nothing
+// is left half made.
 func EnsureUplink(name string, hostAddr, peerAddr *net.IPNet) (nsPath string, err error) {
 	nsPath = UplinkPath(name)
 	defer func() {
