@@ -20,7 +20,7 @@ import (
 const (
 	lockFile         = "lock"
 	lastReservedFile = "last_reserved_ip"
-	// savedForwardFile keeps net.ipv4.ip_forward as it was before the first
+	// (the ip_forward value from before the first Pod: see forwardFile)
 	// Pod, to put it back after the last (see forwarding_linux.go).
 	savedForwardFile = "ip_forward.saved"
 )
@@ -164,9 +164,17 @@ func (s *store) release(podID string) (released bool, left int, err error) {
 	return released, left, nil
 }
 
+// The ip_forward value from before podlab is saved once per network
+// namespace, beside the bridges' stores (<StateDir>/../ip_forward.<inode>):
+// two bridges in one namespace (podlab0 and a second podlab's) share it, so
+// whichever bridge goes last puts back the value from before the first.
+func (s *store) forwardFile(netnsInode uint64) string {
+	return filepath.Join(filepath.Dir(s.dir), fmt.Sprintf("ip_forward.%d", netnsInode))
+}
+
 // savedForward returns the ip_forward value saved before the first Pod.
-func (s *store) savedForward() (value string, ok bool, err error) {
-	b, err := os.ReadFile(filepath.Join(s.dir, savedForwardFile))
+func (s *store) savedForward(netnsInode uint64) (value string, ok bool, err error) {
+	b, err := os.ReadFile(s.forwardFile(netnsInode))
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", false, nil
 	}
@@ -176,15 +184,15 @@ func (s *store) savedForward() (value string, ok bool, err error) {
 	return strings.TrimSpace(string(b)), true, nil
 }
 
-func (s *store) saveForward(value string) error {
-	if err := os.WriteFile(filepath.Join(s.dir, savedForwardFile), []byte(value+"\n"), 0o644); err != nil {
+func (s *store) saveForward(netnsInode uint64, value string) error {
+	if err := os.WriteFile(s.forwardFile(netnsInode), []byte(value+"\n"), 0o644); err != nil {
 		return fmt.Errorf("save ip_forward: %w", err)
 	}
 	return nil
 }
 
-func (s *store) forgetForward() error {
-	if err := os.Remove(filepath.Join(s.dir, savedForwardFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+func (s *store) forgetForward(netnsInode uint64) error {
+	if err := os.Remove(s.forwardFile(netnsInode)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("remove saved ip_forward: %w", err)
 	}
 	return nil

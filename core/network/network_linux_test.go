@@ -46,8 +46,9 @@ func needRoot(t *testing.T) {
 // has no name in /run/netns, so nothing outlives the process, which the
 // test kills at the end (or sleep ends by itself).
 type scratchNetNS struct {
-	path string
-	cmd  *exec.Cmd
+	path    string
+	cmd     *exec.Cmd
+	forward string // ip_forward when it was made (copied from the host's)
 }
 
 func newNetNS(t *testing.T) *scratchNetNS {
@@ -59,6 +60,7 @@ func newNetNS(t *testing.T) *scratchNetNS {
 	}
 	n := &scratchNetNS{path: ns.Path(cmd.Process.Pid, ns.Net), cmd: cmd}
 	t.Cleanup(n.kill)
+	n.forward = ipForwardIn(t, n)
 	return n
 }
 
@@ -171,8 +173,8 @@ func wantNodeClean(t *testing.T, c Config, node *scratchNetNS) {
 	if rules := natRules(t, node); strings.Contains(rules, "podlab") {
 		t.Errorf("MASQUERADE rule left in the node:\n%s", rules)
 	}
-	if v := ipForwardIn(t, node); v != "0" {
-		t.Errorf("ip_forward in the node = %s, want it restored to 0", v)
+	if v := ipForwardIn(t, node); v != node.forward {
+		t.Errorf("ip_forward in the node = %s, want it restored to %s", v, node.forward)
 	}
 	wantReservations(t, c, map[string]string{})
 }
@@ -544,4 +546,34 @@ func TestDelAfterNamespaceGone(t *testing.T) {
 		}
 	}
 	wantNodeClean(t, c, node)
+}
+
+// Two bridges in one namespace share IP forwarding: it stays on while
+// either routes Pods, and the value from before the first comes back after
+// the last.
+func TestTwoBridgesShareForwarding(t *testing.T) {
+	needRoot(t)
+	node, pod1, pod2 := newNetNS(t), newNetNS(t), newNetNS(t)
+	dir := t.TempDir()
+	a := testConfig(t, node, "10.244.99.0/24")
+	a.StateDir = filepath.Join(dir, a.Bridge)
+	b := Config{Bridge: "podlab-t1", Subnet: mustCIDR(t, "10.244.98.0/24"), MTU: testMTU, NodeNetNS: node.path, StateDir: filepath.Join(dir, "podlab-t1")}
+	if _, err := a.Add("pod-a", pod1.path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Add("pod-b", pod2.path); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Del("pod-a", pod1.path); err != nil {
+		t.Fatal(err)
+	}
+	if v := ipForwardIn(t, node); v != "1" {
+		t.Fatalf("ip_forward = %s while bridge %s still routes pods", v, b.Bridge)
+	}
+	if err := b.Del("pod-b", pod2.path); err != nil {
+		t.Fatal(err)
+	}
+	if v := ipForwardIn(t, node); v != node.forward {
+		t.Errorf("ip_forward = %s after the last bridge, want %s", v, node.forward)
+	}
 }

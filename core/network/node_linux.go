@@ -8,6 +8,7 @@ import (
 
 	"github.com/coreos/go-iptables/iptables"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/podlab/podlab/core/ns"
 )
@@ -55,14 +56,32 @@ func (c Config) ensureNode(s *store) error {
 // teardownNode undoes ensureNode and ensureBridge after the last Pod left.
 // It tries every step and reports every failure.
 func (c Config) teardownNode(node *netlink.Handle, s *store) error {
-	return errors.Join(c.deleteMasquerade(), c.restoreForwarding(s), deleteBridge(node, c.Bridge))
+	return errors.Join(c.deleteMasquerade(), deleteBridge(node, c.Bridge), c.restoreForwarding(node, s))
+}
+
+// netnsInode identifies the node's network namespace.
+func (c Config) netnsInode() (uint64, error) {
+	path := c.NodeNetNS
+	if path == "" {
+		path = "/proc/self/ns/net"
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return 0, fmt.Errorf("network namespace %q: %w", path, err)
+	}
+	return st.Ino, nil
 }
 
 // ensureForwarding sets net.ipv4.ip_forward to 1 in the node's namespace,
-// first saving the value it had, for restoreForwarding. A value saved by
-// an earlier run is kept: it is the one from before podlab.
+// first saving the value it had, for restoreForwarding. A value saved
+// already (by another bridge, or an earlier run) is kept: it is the one
+// from before podlab.
 func (c Config) ensureForwarding(s *store) error {
-	_, saved, err := s.savedForward()
+	ino, err := c.netnsInode()
+	if err != nil {
+		return err
+	}
+	_, saved, err := s.savedForward(ino)
 	if err != nil {
 		return err
 	}
@@ -72,7 +91,7 @@ func (c Config) ensureForwarding(s *store) error {
 			if err != nil {
 				return fmt.Errorf("read ip_forward in %s: %w", c.where(), err)
 			}
-			if err := s.saveForward(strings.TrimSpace(string(old))); err != nil {
+			if err := s.saveForward(ino, strings.TrimSpace(string(old))); err != nil {
 				return err
 			}
 		}
@@ -84,10 +103,23 @@ func (c Config) ensureForwarding(s *store) error {
 }
 
 // restoreForwarding puts back the ip_forward value saved by
-// ensureForwarding. (Another user of the namespace that wants forwarding,
-// such as a second bridge, must set it again.)
-func (c Config) restoreForwarding(s *store) error {
-	old, saved, err := s.savedForward()
+// ensureForwarding, unless another podlab bridge in the namespace still
+// routes Pods.
+func (c Config) restoreForwarding(node *netlink.Handle, s *store) error {
+	links, err := retryDump(node.LinkList)
+	if err != nil {
+		return err
+	}
+	for _, l := range links {
+		if _, ok := l.(*netlink.Bridge); ok && l.Attrs().Name != c.Bridge && strings.HasPrefix(l.Attrs().Name, "podlab") {
+			return nil
+		}
+	}
+	ino, err := c.netnsInode()
+	if err != nil {
+		return err
+	}
+	old, saved, err := s.savedForward(ino)
 	if err != nil || !saved {
 		return err
 	}
@@ -95,7 +127,7 @@ func (c Config) restoreForwarding(s *store) error {
 	if err != nil {
 		return fmt.Errorf("restore ip_forward=%s in %s: %w", old, c.where(), err)
 	}
-	return s.forgetForward()
+	return s.forgetForward(ino)
 }
 
 // masqueradeRule is the nat POSTROUTING rule that rewrites the source of
