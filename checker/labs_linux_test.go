@@ -46,6 +46,7 @@ var labs = []string{
 	"lab04-single-process-model",
 	"lab05-pause-container",
 	"lab06-shared-volumes",
+	"lab07-pod-network",
 }
 
 func TestMain(m *testing.M) {
