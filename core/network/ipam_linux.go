@@ -20,9 +20,6 @@ import (
 const (
 	lockFile         = "lock"
 	lastReservedFile = "last_reserved_ip"
-	// (the ip_forward value from before the first Pod: see forwardFile)
-	// Pod, to put it back after the last (see forwarding_linux.go).
-	savedForwardFile = "ip_forward.saved"
 )
 
 // store is the IPAM directory of one bridge, locked by this process.

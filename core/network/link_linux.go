@@ -96,6 +96,13 @@ func ensureBridge(node *netlink.Handle, name string, mtu int, gateway *net.IPNet
 	if err := ensureGatewayAddr(node, br, gateway); err != nil {
 		return nil, err
 	}
+	// A bridge takes the lowest MAC address of its ports unless one is set:
+	// each new Pod could change the gateway's MAC under the Pods' ARP caches,
+	// and their packets would go astray until the cache expires. Setting it,
+	// even to the address it has, pins it (as the CNI bridge plugin does).
+	if err := node.LinkSetHardwareAddr(br, br.HardwareAddr); err != nil {
+		return nil, fmt.Errorf("pin the MAC address of bridge %q: %w", name, err)
+	}
 	if err := node.LinkSetUp(br); err != nil {
 		return nil, fmt.Errorf("set bridge %q up: %w", name, err)
 	}

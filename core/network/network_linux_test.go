@@ -577,3 +577,36 @@ func TestTwoBridgesShareForwarding(t *testing.T) {
 		t.Errorf("ip_forward = %s after the last bridge, want %s", v, node.forward)
 	}
 }
+
+// The gateway's MAC address stays put when ports join: the bridge would
+// otherwise take the lowest MAC of its ports.
+func TestBridgeMACIsPinned(t *testing.T) {
+	needRoot(t)
+	node, pod := newNetNS(t), newNetNS(t)
+	c := testConfig(t, node, "10.244.99.0/24")
+	if _, err := c.Add("pod-1", pod.path); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Del("pod-1", pod.path)
+	h := handle(t, node)
+	br, err := h.LinkByName(testBridge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := br.Attrs().HardwareAddr.String()
+	// A port with the lowest MAC there is.
+	low, _ := net.ParseMAC("02:00:00:00:00:01")
+	la := netlink.NewLinkAttrs()
+	la.Name, la.HardwareAddr, la.MasterIndex = "lowmac0", low, br.Attrs().Index
+	if err := h.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: "lowmac1"}); err != nil {
+		t.Fatal(err)
+	}
+	defer h.LinkDel(&netlink.Veth{LinkAttrs: la})
+	lo, _ := h.LinkByName("lowmac0")
+	h.LinkSetHardwareAddr(lo, low)
+	h.LinkSetUp(lo)
+	br, _ = h.LinkByName(testBridge)
+	if after := br.Attrs().HardwareAddr.String(); after != before {
+		t.Errorf("bridge MAC changed from %s to %s when a port joined", before, after)
+	}
+}
