@@ -30,7 +30,7 @@ deps:
 build:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./cmd/...
-	$(GO) build -ldflags='-s -w' -o $(BIN)/pause ./cmd/pause
+	$(GO) build -trimpath -ldflags='-s -w' -gcflags=all=-l -o $(BIN)/pause ./cmd/pause
 
 # apps are the tiny static programs that run inside containers.
 apps:

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/podlab/podlab/core/paths"
 	"github.com/podlab/podlab/core/proc"
 	"github.com/podlab/podlab/core/runtime"
 )
@@ -25,9 +26,9 @@ import (
 // container restart and goes with the Pod. A hostPath outlives the Pod.
 
 const (
-	lab06Pod      = "lab06"      // writer + reader sharing the emptyDir "shared" at /data
-	lab06Temp     = "lab06-temp" // run and deleted by the lab
-	lab06HostPath = "/var/lib/podlab/lab06-hostpath"
+	lab06Pod     = "lab06"          // writer + reader sharing the emptyDir "shared" at /data
+	lab06Temp    = "lab06-temp"     // run and deleted by the lab
+	lab06HostDir = "lab06-hostpath" // under paths.Lib(): /var/lib/podlab/lab06-hostpath
 )
 
 func lab06() []Check {
@@ -155,15 +156,15 @@ func checkSurvivesRestart(ctx context.Context) Result {
 var podUID = regexp.MustCompile(`^[0-9A-Za-z-]+$`)
 
 func checkHostPathKept(ctx context.Context) Result {
-	kept := filepath.Join(lab06HostPath, "from-temp.txt")
+	kept := filepath.Join(lab06HostPath(), "from-temp.txt")
 	data, err := os.ReadFile(kept)
 	if err != nil {
 		return fail(runLab("06"), err.Error())
 	}
 	evidence := []string{fmt.Sprintf("%s: %q", kept, strings.TrimSpace(string(data)))}
-	uid, err := os.ReadFile(filepath.Join(lab06HostPath, "temp-uid"))
+	uid, err := os.ReadFile(filepath.Join(lab06HostPath(), "temp-uid"))
 	if err != nil || !podUID.MatchString(strings.TrimSpace(string(uid))) {
-		return fail(runLab("06"), append(evidence, fmt.Sprintf("no pod uid in %s (%v)", filepath.Join(lab06HostPath, "temp-uid"), err))...)
+		return fail(runLab("06"), append(evidence, fmt.Sprintf("no pod uid in %s (%v)", filepath.Join(lab06HostPath(), "temp-uid"), err))...)
 	}
 	rt, err := runtime.New()
 	if err != nil {
@@ -302,3 +303,6 @@ func fileTail(path string, n int64) string {
 	data, _ := io.ReadAll(io.LimitReader(f, n))
 	return string(data)
 }
+
+// lab06HostPath is the lab's hostPath volume, a directory of the node.
+func lab06HostPath() string { return filepath.Join(paths.Lib(), lab06HostDir) }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podlab/podlab/core/paths"
 	"github.com/podlab/podlab/core/proc"
 	"github.com/podlab/podlab/core/runtime"
 	. "github.com/podlab/podlab/core/steps"
@@ -26,8 +27,9 @@ import (
 // Exec joins namespaces on throw-away threads: keep main on its own (IMPLEMENTATION.md §1.4).
 func init() { goruntime.LockOSThread() }
 
-// hostPath is the "host" volume of lab06/temp.yaml, a directory of the node.
-const hostPath = "/var/lib/podlab/lab06-hostpath"
+// hostPath is the "host" volume of lab06/temp.yaml, a directory of the
+// node: /var/lib/podlab/lab06-hostpath (under $PODLAB_LIB when it is set).
+var hostPath = filepath.Join(paths.Lib(), "lab06-hostpath")
 
 func main() {
 	if runtime.Reexec() {
@@ -44,6 +46,11 @@ func main() {
 		p, err := manifests.Pod(manifest)
 		if err == nil {
 			err = r.Created("pod", p.Name)
+		}
+		for _, v := range p.Spec.Volumes {
+			if v.HostPath != nil {
+				v.HostPath.Path = hostPath
+			}
 		}
 		if err != nil {
 			return nil, err

@@ -202,8 +202,11 @@ func (r *Runtime) startPause(ps *PodState) error {
 		types = append(types, ns.PID)
 	}
 	cmd := &exec.Cmd{
-		Path:       path,
-		Args:       []string{"pause", "-hostname", ps.Hostname, "-ready-fd", "3"},
+		Path: path,
+		Args: []string{"pause", "-hostname", ps.Hostname, "-ready-fd", "3"},
+		// One scheduler thread is plenty for a process that only waits:
+		// about 100 KiB less for every Pod.
+		Env:        []string{"GOMAXPROCS=1"},
 		Stdout:     logf,
 		Stderr:     logf,
 		ExtraFiles: []*os.File{readyW},
