@@ -47,13 +47,13 @@ func main() {
 		if err == nil {
 			err = r.Created("pod", p.Name)
 		}
+		if err != nil {
+			return nil, err
+		}
 		for _, v := range p.Spec.Volumes {
 			if v.HostPath != nil {
 				v.HostPath.Path = hostPath
 			}
-		}
-		if err != nil {
-			return nil, err
 		}
 		return rt.RunPod(r.Ctx, p, nil)
 	}

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 
 	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/podlab/podlab/core/api"
 	"github.com/podlab/podlab/core/runtime"
@@ -39,7 +41,10 @@ var podRunCommand = &cli.Command{
 		if c.Bool("no-network") {
 			net = nil
 		}
-		ps, err := rt.RunPod(c.Context, pod, net)
+		// Ctrl-C while the pod starts: RunPod removes what it made so far.
+		ctx, cancel := signal.NotifyContext(c.Context, os.Interrupt, unix.SIGTERM)
+		defer cancel()
+		ps, err := rt.RunPod(ctx, pod, net)
 		if err != nil {
 			return err
 		}

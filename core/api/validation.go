@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"maps"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/podlab/podlab/core/api/field"
 )
+
+var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
 // ValidatePod checks a pod as the Kubernetes API server does and returns
 // every mistake, each naming its field. Call SetDefaults first, as the API
@@ -35,6 +38,11 @@ func validateObjectMeta(m *ObjectMeta, nameRule func(string) []string, fldPath f
 		errs = append(errs, field.Required(fldPath.Child("name"), "name or generateName is required"))
 	} else {
 		errs = append(errs, invalid(fldPath.Child("name"), m.Name, nameRule(m.Name))...)
+	}
+	// The uid names directories and links: only the shape podlab makes
+	// (a UUID) is accepted, never something like "../x".
+	if m.UID != "" && !uuidRE.MatchString(m.UID) {
+		errs = append(errs, field.Invalid(fldPath.Child("uid"), m.UID, "must be a lower-case UUID such as 9b2e7f0c-3c1d-4e5f-8a6b-1c2d3e4f5a6b (or left out: one is made)"))
 	}
 	if m.Namespace == "" {
 		errs = append(errs, field.Required(fldPath.Child("namespace"), ""))

@@ -250,3 +250,22 @@ func TestValidatePodAllErrors(t *testing.T) {
 		t.Errorf("valid pod: %v", err)
 	}
 }
+
+func TestUIDMustBeAUUID(t *testing.T) {
+	for uid, ok := range map[string]bool{
+		"9b2e7f0c-3c1d-4e5f-8a6b-1c2d3e4f5a6b":  true,
+		"../../canary":                          false,
+		"ABC":                                   false,
+		"9b2e7f0c-3c1d-4e5f-8a6b-1c2d3e4f5a6b/": false,
+	} {
+		p := &Pod{ObjectMeta: ObjectMeta{Name: "x", UID: uid}, Spec: PodSpec{Containers: []Container{{Name: "c", Image: "busybox"}}}}
+		SetDefaults(p)
+		errs := ValidatePod(p)
+		if got := len(errs) == 0; got != ok {
+			t.Errorf("uid %q: errors %v, want valid=%v", uid, errs, ok)
+		}
+		if !ok && !strings.Contains(errs.Error(), "metadata.uid: Invalid value") {
+			t.Errorf("uid %q: %v", uid, errs)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -143,10 +144,41 @@ func deleteBridge(node *netlink.Handle, name string) error {
 	if _, ok := link.(*netlink.Bridge); !ok {
 		return nil // not ours: ensureBridge would have refused it
 	}
+	// The veths of Pods that just went disappear when the kernel destroys
+	// their network namespaces, in the background, within moments. A port
+	// that stays belongs to someone else's Pod (a second podlab with its
+	// own store, say): then the bridge is still in use and stays.
+	for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		ports, err := portsOf(node, link.Attrs().Index)
+		if err != nil {
+			return err
+		}
+		if ports == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return nil
+		}
+	}
 	if err := node.LinkDel(link); err != nil && !isNotFound(err) {
 		return fmt.Errorf("delete bridge %q: %w", name, err)
 	}
 	return nil
+}
+
+// portsOf counts the links enslaved to the bridge with index br.
+func portsOf(node *netlink.Handle, br int) (int, error) {
+	links, err := retryDump(node.LinkList)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, l := range links {
+		if l.Attrs().MasterIndex == br {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // veth is one Pod's veth pair as ensureVeth makes it.

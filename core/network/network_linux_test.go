@@ -60,6 +60,11 @@ func newNetNS(t *testing.T) *scratchNetNS {
 	}
 	n := &scratchNetNS{path: ns.Path(cmd.Process.Pid, ns.Net), cmd: cmd}
 	t.Cleanup(n.kill)
+	// A new namespace copies the host's ip_forward; start from 0, so that
+	// the tests see podlab turn it on and back off.
+	if _, err := inNetNS(t, n, "sh", "-c", "echo 0 > "+ipForward); err != nil {
+		t.Fatal(err)
+	}
 	n.forward = ipForwardIn(t, n)
 	return n
 }
@@ -609,4 +614,24 @@ func TestBridgeMACIsPinned(t *testing.T) {
 	if after := br.Attrs().HardwareAddr.String(); after != before {
 		t.Errorf("bridge MAC changed from %s to %s when a port joined", before, after)
 	}
+}
+
+// A second podlab (its own store) failing on a bridge that is in use must
+// not delete it from under the first one's Pods.
+func TestFailedAddKeepsABridgeInUse(t *testing.T) {
+	needRoot(t)
+	node, pod1, pod2 := newNetNS(t), newNetNS(t), newNetNS(t)
+	a := testConfig(t, node, "10.244.99.0/24")
+	if _, err := a.Add("pod-1", pod1.path); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Del("pod-1", pod1.path)
+	b := testConfig(t, node, "10.244.97.0/24") // same bridge, another subnet and store
+	if _, err := b.Add("pod-2", pod2.path); err == nil {
+		t.Fatal("a bridge with another gateway address was accepted")
+	}
+	if _, err := handle(t, node).LinkByName(testBridge); err != nil {
+		t.Fatalf("the bridge in use was deleted: %v", err)
+	}
+	ping(t, pod1, "10.244.99.1")
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -92,7 +93,7 @@ func (r *Runtime) Run(ctx context.Context, spec Spec) (_ *State, err error) {
 		Argv:      argv(img, spec),
 		Env:       mergeEnv(img.Env, spec.Env),
 		Layers:    layers,
-		Cgroup:    r.CgroupParent + "/" + spec.Name,
+		Cgroup:    cmp.Or(spec.Cgroup, r.CgroupParent+"/"+spec.Name),
 		CreatedAt: time.Now(),
 		Dir:       r.dir(spec.Name),
 	}

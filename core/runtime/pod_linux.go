@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"io/fs"
 	"net"
@@ -63,10 +64,12 @@ func (r *Runtime) RunPod(ctx context.Context, pod *api.Pod, net *network.Config)
 		return nil, errs.ToAggregate()
 	}
 	ps := &PodState{
-		Pod:        *pod,
-		Dir:        filepath.Join(r.PodsDir(), pod.UID),
-		Cgroup:     r.CgroupParent + "/" + podContainerName(pod.Name, "pause"),
-		Hostname:   pod.Name,
+		Pod: *pod,
+		Dir: filepath.Join(r.PodsDir(), pod.UID),
+		// Like the kubelet's kubepods/pod<uid>: one cgroup per Pod, with
+		// the pause and each container below it.
+		Cgroup:     r.podCgroup(pod) + "/pause",
+		Hostname:   hostname(pod.Name),
 		CreatedAt:  time.Now(),
 		NetConfig:  net,
 		Volumes:    map[string]string{},
@@ -79,7 +82,11 @@ func (r *Runtime) RunPod(ctx context.Context, pod *api.Pod, net *network.Config)
 	if err := r.claimName(pod); err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(ps.Dir, 0o700); err != nil {
+	if err := os.MkdirAll(r.PodsDir(), 0o700); err != nil {
+		r.releaseName(pod)
+		return nil, err
+	}
+	if err := os.Mkdir(ps.Dir, 0o700); err != nil {
 		r.releaseName(pod)
 		return nil, fmt.Errorf("create pod directory: %w", err)
 	}
@@ -88,10 +95,15 @@ func (r *Runtime) RunPod(ctx context.Context, pod *api.Pod, net *network.Config)
 			r.removePod(context.Background(), ps, 0)
 		}
 	}()
+	// Recorded before anything starts: a start killed half-way can still be
+	// found and removed by another process ("podlab pod rm").
+	if err := writePodState(ps); err != nil {
+		return nil, err
+	}
 	if err := r.makeVolumes(ps); err != nil {
 		return nil, err
 	}
-	if err := r.startPause(ps); err != nil {
+	if err := r.startPause(ctx, ps); err != nil {
 		return nil, err
 	}
 	if err := writePodState(ps); err != nil {
@@ -131,22 +143,30 @@ func (r *Runtime) RunPod(ctx context.Context, pod *api.Pod, net *network.Config)
 	return ps, nil
 }
 
-// podContainerName is the runtime's name for a container of a Pod, unique
-// on the host: "<pod>-<container>".
+// podContainerName is the runtime's name for a container of a Pod:
+// "<pod>-<container>", a DNS label (dots become dashes; a long name is cut
+// and made unique with a hash). Should it collide with another container,
+// the runtime refuses to start it and the Pod fails to start, naming it.
 func podContainerName(pod, container string) string {
-	name := pod + "-" + container
+	name := strings.ReplaceAll(pod, ".", "-") + "-" + container
 	if len(name) > 63 {
-		name = name[:54] + "-" + strconv.FormatUint(uint64(hash(name)), 36)
+		h := fnv.New32a()
+		h.Write([]byte(name))
+		name = strings.TrimRight(name[:54], "-") + "-" + strconv.FormatUint(uint64(h.Sum32()), 36)
 	}
-	return strings.Trim(name, "-")
+	return name
 }
 
-func hash(s string) uint32 {
-	h := uint32(2166136261) // FNV-1a
-	for i := 0; i < len(s); i++ {
-		h = (h ^ uint32(s[i])) * 16777619
+// podCgroup is the cgroup of a Pod: <parent>/pod-<uid>.
+func (r *Runtime) podCgroup(pod *api.Pod) string { return r.CgroupParent + "/pod-" + pod.UID }
+
+// hostname is the Pod's hostname as the kubelet makes it from the name: at
+// most 63 characters, not ending in '-' or '.'.
+func hostname(name string) string {
+	if len(name) > 63 {
+		name = strings.TrimRight(name[:63], "-.")
 	}
-	return h
+	return name
 }
 
 // makeVolumes prepares each volume's host directory: an emptyDir lives and
@@ -155,6 +175,10 @@ func hash(s string) uint32 {
 func (r *Runtime) makeVolumes(ps *PodState) error {
 	for _, v := range ps.Pod.Spec.Volumes {
 		switch {
+		case v.EmptyDir != nil && v.EmptyDir.Medium != "":
+			return fmt.Errorf("volume %q: emptyDir medium %q is not supported by podlab: leave medium out", v.Name, v.EmptyDir.Medium)
+		case v.HostPath != nil && v.HostPath.Type != "" && v.HostPath.Type != "Directory" && v.HostPath.Type != "DirectoryOrCreate":
+			return fmt.Errorf("volume %q: hostPath type %q is not supported by podlab: use Directory or DirectoryOrCreate", v.Name, v.HostPath.Type)
 		case v.EmptyDir != nil:
 			dir := filepath.Join(ps.Dir, "volumes", v.Name)
 			if err := os.MkdirAll(dir, 0o777); err != nil {
@@ -169,8 +193,10 @@ func (r *Runtime) makeVolumes(ps *PodState) error {
 					return fmt.Errorf("volume %q: %w", v.Name, err)
 				}
 			}
-			if _, err := os.Stat(path); err != nil {
+			if fi, err := os.Stat(path); err != nil {
 				return fmt.Errorf("volume %q: hostPath %q: %w (use type: DirectoryOrCreate to create it)", v.Name, path, err)
+			} else if !fi.IsDir() {
+				return fmt.Errorf("volume %q: hostPath %q is not a directory", v.Name, path)
 			}
 			ps.Volumes[v.Name] = path
 		}
@@ -182,7 +208,7 @@ func (r *Runtime) makeVolumes(ps *PodState) error {
 // IPC and UTS namespaces (and PID with shareProcessNamespace) and in its own
 // cgroup, in its own session so that it outlives the caller. It sets the
 // pod's hostname and says "ok" on fd 3 when ready.
-func (r *Runtime) startPause(ps *PodState) error {
+func (r *Runtime) startPause(ctx context.Context, ps *PodState) error {
 	path, err := PausePath()
 	if err != nil {
 		return err
@@ -228,6 +254,8 @@ func (r *Runtime) startPause(ps *PodState) error {
 	go cmd.Wait() // reap it if this process lives that long
 	ps.Pause = Process{Pid: cmd.Process.Pid, Start: startTime(cmd.Process.Pid)}
 	readyR.SetReadDeadline(time.Now().Add(startTimeout))
+	stop := context.AfterFunc(ctx, func() { readyR.SetReadDeadline(time.Now()) })
+	defer stop()
 	buf := make([]byte, 256)
 	n, _ := readyR.Read(buf)
 	if msg := strings.TrimSpace(string(buf[:n])); msg != "ok" {
@@ -266,10 +294,6 @@ func (r *Runtime) runPodContainer(ctx context.Context, ps *PodState, c api.Conta
 		mounts = append(mounts, Mount{Source: ps.Volumes[m.Name], Target: m.MountPath, ReadOnly: m.ReadOnly})
 	}
 	name := podContainerName(ps.Pod.Name, c.Name)
-	ps.Containers[c.Name] = name
-	if err := writePodState(ps); err != nil {
-		return nil, err
-	}
 	st, err := r.Run(ctx, Spec{
 		Name:       name,
 		Image:      c.Image,
@@ -281,9 +305,16 @@ func (r *Runtime) runPodContainer(ctx context.Context, ps *PodState, c api.Conta
 		Resources:  res,
 		Mounts:     mounts,
 		Sandbox:    &ps.Pause,
+		Cgroup:     r.podCgroup(&ps.Pod) + "/" + c.Name,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("pod %q: container %q: %w", ps.Pod.Name, c.Name, err)
+	}
+	// Recorded once it is ours: a name that was taken must not be removed
+	// by this Pod's rollback.
+	ps.Containers[c.Name] = name
+	if err := writePodState(ps); err != nil {
+		return nil, err
 	}
 	return st, nil
 }
@@ -454,19 +485,26 @@ func (r *Runtime) removePod(ctx context.Context, ps *PodState, grace time.Durati
 		}
 	}
 	r.killAndRemove(ps.Cgroup)
-	r.removeParentIfEmpty()
-	if err := os.RemoveAll(ps.Dir); err != nil {
+	if err := r.removeCgroup(ctx, r.podCgroup(&ps.Pod)); err != nil {
 		errs = append(errs, err)
 	}
+	r.removeParentIfEmpty()
+	if len(errs) > 0 {
+		// Keep the record, so that "podlab pod rm" can try again.
+		return fmt.Errorf("remove pod %q: %w", ps.Pod.Name, errors.Join(errs...))
+	}
+	if err := os.RemoveAll(ps.Dir); err != nil {
+		return err
+	}
 	r.releaseName(&ps.Pod)
-	return errors.Join(errs...)
+	return nil
 }
 
 // Exec runs a command inside a running container of a Pod, like kubectl
 // exec: it enters every namespace of the container, the mount namespace
 // included (so the container's root filesystem), then joins its cgroup.
 func (r *Runtime) Exec(ctx context.Context, st *State, argv []string, stdin *os.File, stdout, stderr *os.File) (int, error) {
-	if st.Status != Running {
+	if st.Status != Running || !proc.Alive(st.Pid, st.PidStart) {
 		return -1, fmt.Errorf("container %q is not running", st.Spec.Name)
 	}
 	join := map[ns.Type]string{}

@@ -218,7 +218,10 @@ spec:
 `, nil)
 	syscall.Kill(ps.Pause.Pid, syscall.SIGKILL)
 	for _, c := range []string{"a", "b"} {
-		st, _ := rt.PodContainer(ps, c)
+		st, err := rt.PodContainer(ps, c)
+		if err != nil {
+			t.Fatal(err)
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		final, err := rt.Wait(ctx, st.Spec.Name)
 		cancel()
@@ -314,6 +317,9 @@ func assertNoPods(t testing.TB, node *network.Config) {
 	t.Helper()
 	if pods, _ := rt.Pods(); len(pods) > 0 {
 		t.Errorf("%d pods left", len(pods))
+	}
+	if names, _ := os.ReadDir(filepath.Join(rt.PodsDir(), "names")); len(names) > 0 {
+		t.Errorf("%d pod names still claimed", len(names))
 	}
 	if entries, _ := os.ReadDir(rt.Root); len(entries) > 0 {
 		t.Errorf("%d containers left", len(entries))
@@ -421,4 +427,21 @@ func BenchmarkPodStart(b *testing.B) {
 	b.ReportMetric(float64(starts[len(starts)/2].Microseconds())/1000, "ms-median-pod-start")
 	b.ReportMetric(float64(teardown.Microseconds())/1000/float64(b.N), "ms-teardown-20")
 	b.ReportMetric(0, "ns/op")
+}
+
+// A pod whose container name is taken on the host fails to start and
+// leaves the other container alone.
+func TestPodNameCollisionLeavesOthersAlone(t *testing.T) {
+	podSetup(t)
+	other := run(t, Spec{Name: "clash-c", Args: []string{"sleep", "30"}})
+	pod, _ := api.DecodePod([]byte(`{apiVersion: v1, kind: Pod, metadata: {name: clash}, spec: {containers: [{name: c, image: busybox, command: [sleep, "30"]}]}}`))
+	if _, err := rt.RunPod(context.Background(), pod, nil); err == nil || !strings.Contains(err.Error(), `"clash-c" already exists`) {
+		t.Fatalf("run pod: %v", err)
+	}
+	if st, err := rt.Get("clash-c"); err != nil || st.Status != Running || st.Pid != other.Pid {
+		t.Errorf("the other container was disturbed: %v %+v", err, st)
+	}
+	if _, err := rt.GetPod("clash"); err == nil {
+		t.Error("the failed pod is still recorded")
+	}
 }

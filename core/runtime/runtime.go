@@ -49,6 +49,9 @@ type Spec struct {
 	Join map[ns.Type]string `json:"join,omitempty"`
 	// Resources are the cgroup limits.
 	Resources cgroup.Resources `json:"resources"`
+	// Cgroup places the container's cgroup (default: <parent>/<name>); a
+	// Pod's containers go below the Pod's own cgroup.
+	Cgroup string `json:"cgroup,omitempty"`
 	// Init runs a small reaping init as PID 1 that starts the workload as its
 	// child, forwards signals to it and reaps every orphan (docker run --init,
 	// and the role of the pause process in a Pod).

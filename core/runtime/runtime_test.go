@@ -70,6 +70,9 @@ func leftovers() string {
 	if entries, _ := os.ReadDir(rt.PodsDir()); len(entries) > 1 || len(entries) == 1 && entries[0].Name() != "names" {
 		left = append(left, fmt.Sprintf("%d pod directories", len(entries)))
 	}
+	if names, _ := os.ReadDir(filepath.Join(rt.PodsDir(), "names")); len(names) > 0 {
+		left = append(left, fmt.Sprintf("%d pod names", len(names)))
+	}
 	if _, err := rt.Cgroups.Open(rt.CgroupParent); err == nil {
 		left = append(left, "cgroup "+rt.CgroupParent)
 	}
