@@ -64,7 +64,7 @@ func run(t testing.TB, bin string, inPod bool, args ...string) (*pause, string) 
 	defer r.Close()
 	p := &pause{cmd: exec.Command(bin, append(args, "-ready-fd", "3")...), stderr: new(bytes.Buffer)}
 	p.cmd.Stderr = p.stderr
-	p.cmd.ExtraFiles = []*os.File{w} // the child's fd 3
+	p.cmd.ExtraFiles = []*os.File{w}     // the child's fd 3
 	p.cmd.Env = []string{"GOMAXPROCS=1"} // as the runtime starts it (core/runtime startPause)
 	if inPod {
 		p.cmd.SysProcAttr = &syscall.SysProcAttr{
