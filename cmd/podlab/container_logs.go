@@ -26,19 +26,25 @@ var containerLogsCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		name := c.Args().First()
-		st, err := rt.Get(name)
+		st, err := rt.Get(c.Args().First())
 		if err != nil {
 			return err
 		}
-		if !c.Bool("follow") || st.Status != runtime.Running {
-			return copyFile(rt.LogPath(name), os.Stdout)
-		}
-		ctx, cancel := context.WithCancel(c.Context)
-		defer cancel()
-		go func() { rt.Wait(ctx, name); time.Sleep(50 * time.Millisecond); cancel() }()
-		return followLog(ctx, rt.LogPath(name), os.Stdout)
+		return printLogs(c.Context, rt, st, c.Bool("follow"))
 	},
+}
+
+// printLogs prints a container's output; with follow, new output too until
+// the container exits.
+func printLogs(ctx context.Context, rt *runtime.Runtime, st *runtime.State, follow bool) error {
+	name := st.Spec.Name
+	if !follow || st.Status != runtime.Running {
+		return copyFile(rt.LogPath(name), os.Stdout)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { rt.Wait(ctx, name); time.Sleep(50 * time.Millisecond); cancel() }()
+	return followLog(ctx, rt.LogPath(name), os.Stdout)
 }
 
 func copyFile(path string, w io.Writer) error {

@@ -1,13 +1,7 @@
 package main
 
 import (
-	"context"
-	"os"
-	"time"
-
 	"github.com/urfave/cli/v2"
-
-	"github.com/podlab/podlab/core/runtime"
 )
 
 var podLogsCommand = &cli.Command{
@@ -34,13 +28,6 @@ var podLogsCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		name := st.Spec.Name
-		if !c.Bool("follow") || st.Status != runtime.Running {
-			return copyFile(rt.LogPath(name), os.Stdout)
-		}
-		ctx, cancel := context.WithCancel(c.Context)
-		defer cancel()
-		go func() { rt.Wait(ctx, name); time.Sleep(50 * time.Millisecond); cancel() }()
-		return followLog(ctx, rt.LogPath(name), os.Stdout)
+		return printLogs(c.Context, rt, st, c.Bool("follow"))
 	},
 }
