@@ -47,6 +47,7 @@ images: build apps
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -p 1 -timeout 30m ./...
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 15s ./core/api/
 
 # demo runs every lab without pauses and the reference solutions of their
 # exercises (labs/*/solution.sh), then grades them all.

@@ -10,28 +10,114 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/podlab/podlab/core/api/field"
 	"go.yaml.in/yaml/v3"
 )
 
-// kinds lists every kind podlab understands, by apiVersion and kind, with a
-// function that returns a new empty object of that kind. A new kind is one
-// more line here.
-var kinds = map[TypeMeta]func() Object{
-	{APIVersion: "v1", Kind: "Pod"}: func() Object { return new(Pod) },
+// The kinds podlab understands, by apiVersion and kind. A controller
+// passes its own to NewControllerRef, as in
+// api.NewControllerRef(rs, api.KindReplicaSet).
+var (
+	KindPod                     = TypeMeta{APIVersion: "v1", Kind: "Pod"}
+	KindNode                    = TypeMeta{APIVersion: "v1", Kind: "Node"}
+	KindNamespace               = TypeMeta{APIVersion: "v1", Kind: "Namespace"}
+	KindEvent                   = TypeMeta{APIVersion: "v1", Kind: "Event"}
+	KindService                 = TypeMeta{APIVersion: "v1", Kind: "Service"}
+	KindEndpoints               = TypeMeta{APIVersion: "v1", Kind: "Endpoints"}
+	KindReplicationController   = TypeMeta{APIVersion: "v1", Kind: "ReplicationController"}
+	KindPersistentVolumeClaim   = TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"}
+	KindReplicaSet              = TypeMeta{APIVersion: "apps/v1", Kind: "ReplicaSet"}
+	KindDeployment              = TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}
+	KindStatefulSet             = TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"}
+	KindDaemonSet               = TypeMeta{APIVersion: "apps/v1", Kind: "DaemonSet"}
+	KindJob                     = TypeMeta{APIVersion: "batch/v1", Kind: "Job"}
+	KindCronJob                 = TypeMeta{APIVersion: "batch/v1", Kind: "CronJob"}
+	KindHorizontalPodAutoscaler = TypeMeta{APIVersion: "autoscaling/v2", Kind: "HorizontalPodAutoscaler"}
+
+	// KindList holds other objects in its items; Decode returns the items.
+	KindList = TypeMeta{APIVersion: "v1", Kind: "List"}
+)
+
+// kindInfo is what podlab knows about one kind.
+type kindInfo struct {
+	new func() Object // a new empty object of the kind
+	// resource is the lower-case plural that names the kind in "kubectl
+	// get" and in store keys, like "pods".
+	resource string
+	// namespaced is false for the kinds that belong to no namespace.
+	namespaced bool
+}
+
+// kinds lists every kind podlab understands. A new kind is one more line
+// here, and one more case in Default and Validate.
+var kinds = map[TypeMeta]kindInfo{
+	KindPod:                     {func() Object { return new(Pod) }, "pods", true},
+	KindNode:                    {func() Object { return new(Node) }, "nodes", false},
+	KindNamespace:               {func() Object { return new(Namespace) }, "namespaces", false},
+	KindEvent:                   {func() Object { return new(Event) }, "events", true},
+	KindService:                 {func() Object { return new(Service) }, "services", true},
+	KindEndpoints:               {func() Object { return new(Endpoints) }, "endpoints", true},
+	KindReplicationController:   {func() Object { return new(ReplicationController) }, "replicationcontrollers", true},
+	KindPersistentVolumeClaim:   {func() Object { return new(PersistentVolumeClaim) }, "persistentvolumeclaims", true},
+	KindReplicaSet:              {func() Object { return new(ReplicaSet) }, "replicasets", true},
+	KindDeployment:              {func() Object { return new(Deployment) }, "deployments", true},
+	KindStatefulSet:             {func() Object { return new(StatefulSet) }, "statefulsets", true},
+	KindDaemonSet:               {func() Object { return new(DaemonSet) }, "daemonsets", true},
+	KindJob:                     {func() Object { return new(Job) }, "jobs", true},
+	KindCronJob:                 {func() Object { return new(CronJob) }, "cronjobs", true},
+	KindHorizontalPodAutoscaler: {func() Object { return new(HorizontalPodAutoscaler) }, "horizontalpodautoscalers", true},
+}
+
+// kindsByType finds a kind from the Go type of an object, whose TypeMeta
+// may still be empty.
+var kindsByType = sync.OnceValue(func() map[reflect.Type]TypeMeta {
+	m := map[reflect.Type]TypeMeta{}
+	for tm, k := range kinds {
+		m[reflect.TypeOf(k.new())] = tm
+	}
+	return m
+})
+
+// KindOf returns the apiVersion and kind of obj's Go type, like KindPod
+// for a *Pod, even when obj's TypeMeta is empty; the zero TypeMeta if it
+// is not a kind of the kinds table.
+func KindOf(obj Object) TypeMeta { return kindsByType()[reflect.TypeOf(obj)] }
+
+// Namespaced reports whether objects of obj's kind live in a namespace:
+// all but Nodes and Namespaces.
+func Namespaced(obj Object) bool { return kinds[KindOf(obj)].namespaced }
+
+// Resource returns the lower-case plural that names obj's kind in
+// "kubectl get" and in store keys, like "deployments".
+func Resource(obj Object) string { return kinds[KindOf(obj)].resource }
+
+// New returns a new empty object of kind tm, like a *Deployment for
+// KindDeployment. A store that reads back the JSON it wrote decodes into
+// it with encoding/json: Decode is for what people write.
+func New(tm TypeMeta) (Object, error) {
+	k, ok := kinds[tm]
+	if !ok {
+		return nil, errors.New(unsupportedKind(tm))
+	}
+	return k.new(), nil
 }
 
 // Decode reads manifests: YAML, in block or flow style, or JSON. JSON is
 // YAML written in flow style, so one parser reads both and errors in JSON
-// have line numbers too (only the JSON escape \/ is unknown to it).
-// Documents are separated by "---"; empty ones are skipped, so an empty
-// input gives no objects. Each document becomes the kind its apiVersion
-// and kind name, like *Pod. A field the kind does not have is an error, as
-// with "kubectl apply --validate=strict".
+// have line numbers too. Only two things of JSON are unknown to YAML: the
+// escape \/, and raw control characters like DEL (U+007F), which JSON
+// allows in strings and YAML does not.
 //
-// Decode neither defaults nor validates: see SetDefaults and ValidatePod.
+// Documents are separated by "---"; empty ones are skipped, so an empty
+// input gives no objects. A document of kind List, as "kubectl get -o
+// yaml" writes, gives its items. Each object becomes the kind its
+// apiVersion and kind name, like *Pod. A field the kind does not have is
+// an error, as with "kubectl apply --validate=strict".
+//
+// Decode neither defaults nor validates: see Default and Validate.
 func Decode(data []byte) ([]Object, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var objs []Object
@@ -44,13 +130,20 @@ func Decode(data []byte) ([]Object, error) {
 		if err != nil {
 			return nil, yamlError(err)
 		}
-		obj, err := decodeDocument(&doc)
+		if len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null" {
+			continue // only comments, or nothing between two "---"
+		}
+		// Decoding into a generic value first lets yaml.v3 catch duplicate
+		// keys and alias bombs before we walk the tree.
+		var generic any
+		if err := doc.Decode(&generic); err != nil {
+			return nil, yamlError(err)
+		}
+		decoded, err := decodeObject(doc.Content[0], "")
 		if err != nil {
 			return nil, err
 		}
-		if obj != nil {
-			objs = append(objs, obj)
-		}
+		objs = append(objs, decoded...)
 	}
 }
 
@@ -70,48 +163,108 @@ func DecodePod(data []byte) (*Pod, error) {
 	return pod, nil
 }
 
-// decodeDocument decodes one document, or returns nil if it is empty.
-func decodeDocument(doc *yaml.Node) (Object, error) {
-	if len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null" {
-		return nil, nil // only comments, or nothing between two "---"
+// decodeObject decodes the object at node n, found at path: the empty
+// path for a document, like "items[2]" for an item of a List. A List
+// gives its items.
+func decodeObject(n *yaml.Node, path field.Path) ([]Object, error) {
+	if n.Kind == yaml.AliasNode {
+		n = n.Alias
 	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("line %d: a manifest must be a mapping with apiVersion and kind, not %s",
-			root.Line, describe(root))
+	if n.Kind != yaml.MappingNode {
+		return nil, lineError(n, path, fmt.Sprintf("a manifest must be a mapping with apiVersion and kind, not %s", describe(n)))
 	}
-	tm := typeMetaOf(root)
-	newObject, ok := kinds[tm]
+	tm := typeMetaOf(n)
+	if tm == KindList {
+		return decodeList(n, path)
+	}
+	k, ok := kinds[tm]
 	if !ok {
-		return nil, fmt.Errorf("line %d: %s", root.Line, unsupportedKind(tm))
+		return nil, lineError(n, path, unsupportedKind(tm))
 	}
-	obj := newObject()
+	obj := k.new()
 
-	// Decoding into a generic value first lets yaml.v3 catch duplicate keys
-	// and alias bombs before we walk the tree.
-	var generic any
-	if err := root.Decode(&generic); err != nil {
-		return nil, yamlError(err)
-	}
 	// encoding/json would only say `json: unknown field "imagee"`; the
 	// checker names the line and the field path.
 	var c checker
-	c.check(root, reflect.TypeOf(obj).Elem(), "")
+	c.check(n, reflect.TypeOf(obj).Elem(), path)
 	if len(c.errs) > 0 {
 		return nil, errors.Join(c.errs...)
 	}
 	// Then YAML → JSON → Go, as kubectl does: the json tags are the one
 	// place where field names are spelled.
+	var generic any
+	if err := n.Decode(&generic); err != nil {
+		return nil, yamlError(err)
+	}
 	js, err := json.Marshal(generic)
 	if err != nil {
-		return nil, fmt.Errorf("line %d: %w", root.Line, err)
+		return nil, lineError(n, path, err.Error())
 	}
 	jd := json.NewDecoder(bytes.NewReader(js))
 	jd.DisallowUnknownFields()
 	if err := jd.Decode(obj); err != nil {
-		return nil, fmt.Errorf("line %d: %w", root.Line, err)
+		return nil, lineError(n, path, err.Error())
 	}
-	return obj, nil
+	return []Object{obj}, nil
+}
+
+// listType is the shape of a List, but for its items, which are objects
+// of any kind.
+type listType struct {
+	TypeMeta `json:",inline"`
+	Metadata struct {
+		ResourceVersion string `json:"resourceVersion,omitempty"`
+		Continue        string `json:"continue,omitempty"`
+	} `json:"metadata"`
+}
+
+// decodeList decodes the items of a List at node n, found at path.
+func decodeList(n *yaml.Node, path field.Path) ([]Object, error) {
+	var c checker
+	var items *yaml.Node
+	fields := jsonFields(reflect.TypeFor[listType]())
+	fields["items"] = reflect.TypeFor[[]any]()
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		key, value := n.Content[i], n.Content[i+1]
+		switch ft, ok := fields[key.Value]; {
+		case !ok:
+			c.unknownField(key, path, fields)
+		case key.Value == "items":
+			items = value
+		default:
+			c.check(value, ft, path.Child(key.Value))
+		}
+	}
+	if items != nil && items.Kind == yaml.AliasNode {
+		items = items.Alias
+	}
+	if items != nil && items.ShortTag() != "!!null" && items.Kind != yaml.SequenceNode {
+		c.fail(items, path.Child("items"), "must be a list, not %s", describe(items))
+	}
+	if len(c.errs) > 0 {
+		return nil, errors.Join(c.errs...)
+	}
+	var objs []Object
+	if items == nil || items.Kind != yaml.SequenceNode {
+		return objs, nil // no items, or "items: null": an empty List
+	}
+	for i, item := range items.Content {
+		decoded, err := decodeObject(item, path.Child("items").Index(i))
+		if err != nil {
+			return nil, err
+		}
+		objs = append(objs, decoded...)
+	}
+	return objs, nil
+}
+
+// lineError is an error about node n at path, like
+// "line 3: items[0]: apiVersion and kind are required".
+func lineError(n *yaml.Node, path field.Path, msg string) error {
+	if path != "" {
+		msg = path.String() + ": " + msg
+	}
+	return fmt.Errorf("line %d: %s", n.Line, msg)
 }
 
 // typeMetaOf reads apiVersion and kind from the top of a document.
@@ -128,18 +281,23 @@ func typeMetaOf(root *yaml.Node) TypeMeta {
 	return tm
 }
 
-// unsupportedKind explains that tm is not in kinds, and lists what is.
+// unsupportedKind explains that tm is not in kinds: it names the right
+// apiVersion for a known kind, or lists the kinds there are.
 func unsupportedKind(tm TypeMeta) string {
 	var supported []string
 	for k := range kinds {
-		supported = append(supported, fmt.Sprintf("apiVersion %s kind %s", k.APIVersion, k.Kind))
+		if tm.Kind == k.Kind && tm.APIVersion != "" {
+			return fmt.Sprintf("unsupported apiVersion %q for kind %q: use apiVersion %q", tm.APIVersion, tm.Kind, k.APIVersion)
+		}
+		supported = append(supported, k.Kind)
 	}
+	supported = append(supported, KindList.Kind)
 	slices.Sort(supported)
-	list := strings.Join(supported, "; ")
+	list := strings.Join(supported, ", ")
 	if tm.APIVersion == "" || tm.Kind == "" {
-		return fmt.Sprintf("apiVersion and kind are required (podlab supports: %s)", list)
+		return fmt.Sprintf("apiVersion and kind are required (podlab supports kinds %s)", list)
 	}
-	return fmt.Sprintf("unsupported apiVersion %q with kind %q (podlab supports: %s)", tm.APIVersion, tm.Kind, list)
+	return fmt.Sprintf("unsupported kind %q (podlab supports kinds %s)", tm.Kind, list)
 }
 
 // yamlError drops the "yaml: " prefix, so that an error reads
@@ -153,6 +311,7 @@ func yamlError(err error) error {
 var (
 	timeType         = reflect.TypeFor[time.Time]()
 	resourceListType = reflect.TypeFor[ResourceList]()
+	intOrStringType  = reflect.TypeFor[IntOrString]()
 )
 
 // checker compares a YAML tree with the Go type it will decode into, and
@@ -185,6 +344,8 @@ func (c *checker) check(n *yaml.Node, t reflect.Type, path field.Path) {
 		if n.Kind != yaml.ScalarNode || !isTime(n) {
 			c.fail(n, path, "must be a time like 2024-05-01T12:00:00Z, not %s", describe(n))
 		}
+	case t == intOrStringType:
+		c.checkIntOrString(n, path)
 	case t.Kind() == reflect.Struct:
 		c.checkStruct(n, t, path)
 	case t.Kind() == reflect.Slice:
@@ -272,6 +433,21 @@ func (c *checker) checkScalar(n *yaml.Node, t reflect.Type, path field.Path) {
 		}
 	default:
 		// No other kinds of fields yet; encoding/json would check them.
+	}
+}
+
+// checkIntOrString checks a field that holds a number or a string, like
+// targetPort: 8080 or targetPort: http.
+func (c *checker) checkIntOrString(n *yaml.Node, path field.Path) {
+	var i int32
+	switch n.ShortTag() {
+	case "!!str":
+	case "!!int":
+		if n.Decode(&i) != nil {
+			c.fail(n, path, "must be an integer (int32) or a string, not %s", describe(n))
+		}
+	default:
+		c.fail(n, path, "must be an integer or a string like \"25%%\", not %s", describe(n))
 	}
 }
 

@@ -149,6 +149,9 @@ spec: {containers: [{name: c, image: busybox}]}
 	}
 }
 
+const allKinds = "CronJob, DaemonSet, Deployment, Endpoints, Event, HorizontalPodAutoscaler, Job, List, Namespace, " +
+	"Node, PersistentVolumeClaim, Pod, ReplicaSet, ReplicationController, Service, StatefulSet"
+
 func TestDecodeErrors(t *testing.T) {
 	tests := []struct {
 		name, in string
@@ -181,12 +184,14 @@ spec:
 			"line 2: did not find expected ',' or '}'"},
 		{"duplicate key", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  name: b\n",
 			`line 5: mapping key "name" already defined at line 4`},
-		{"unknown kind", "apiVersion: apps/v1\nkind: Deployment\n",
-			`line 1: unsupported apiVersion "apps/v1" with kind "Deployment" (podlab supports: apiVersion v1 kind Pod)`},
+		{"unknown kind", "apiVersion: v1\nkind: ConfigMap\n",
+			`line 1: unsupported kind "ConfigMap" (podlab supports kinds ` + allKinds + `)`},
 		{"wrong apiVersion", "apiVersion: v2\nkind: Pod\n",
-			`line 1: unsupported apiVersion "v2" with kind "Pod" (podlab supports: apiVersion v1 kind Pod)`},
+			`line 1: unsupported apiVersion "v2" for kind "Pod": use apiVersion "v1"`},
+		{"Deployment in v1", "apiVersion: v1\nkind: Deployment\n",
+			`line 1: unsupported apiVersion "v1" for kind "Deployment": use apiVersion "apps/v1"`},
 		{"no kind", "apiVersion: v1\nmetadata: {name: a}\n",
-			"line 1: apiVersion and kind are required (podlab supports: apiVersion v1 kind Pod)"},
+			"line 1: apiVersion and kind are required (podlab supports kinds " + allKinds + ")"},
 		{"not a mapping", "- apiVersion: v1\n  kind: Pod\n",
 			`line 1: a manifest must be a mapping with apiVersion and kind, not a list`},
 		{"port as a string", "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: a\n    ports: [{containerPort: http}]\n",

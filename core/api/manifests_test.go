@@ -41,14 +41,9 @@ func TestManifests(t *testing.T) {
 				t.Fatal("no objects")
 			}
 			for _, obj := range objs {
-				switch obj := obj.(type) {
-				case *Pod:
-					SetDefaults(obj)
-					if err := ValidatePod(obj).ToAggregate(); err != nil {
-						t.Errorf("pod %q:\n%v", obj.Name, err)
-					}
-				default:
-					t.Errorf("no validation for kind %q: add it to this test", obj.GetTypeMeta().Kind)
+				Default(obj)
+				if err := Validate(obj).ToAggregate(); err != nil {
+					t.Errorf("%s %q:\n%v", obj.GetTypeMeta().Kind, obj.GetObjectMeta().Name, err)
 				}
 			}
 		})

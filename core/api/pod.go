@@ -39,6 +39,52 @@ type PodSpec struct {
 	ShareProcessNamespace *bool `json:"shareProcessNamespace,omitempty"`
 	// Hostname of the pod; empty means the pod name.
 	Hostname string `json:"hostname,omitempty"`
+	// Subdomain, with a headless Service of that name, gives the pod the
+	// DNS name <hostname>.<subdomain>.<namespace>.svc.cluster.local, as a
+	// StatefulSet does for its pods.
+	Subdomain string `json:"subdomain,omitempty"`
+	// Tolerations let the pod onto, or stay on, nodes with matching taints.
+	Tolerations []Toleration `json:"tolerations,omitempty"`
+}
+
+// Toleration lets a pod ignore a node taint. An empty key with operator
+// Exists tolerates every taint; an empty effect, every effect.
+type Toleration struct {
+	Key      string             `json:"key,omitempty"`
+	Operator TolerationOperator `json:"operator,omitempty"`
+	Value    string             `json:"value,omitempty"`
+	Effect   TaintEffect        `json:"effect,omitempty"`
+	// TolerationSeconds is how long a pod stays on a node after a
+	// NoExecute taint appears (nil: forever). In Kubernetes, admission
+	// gives every pod 300 s for the not-ready and unreachable taints
+	// (SEMANTICS.md §11); Default does not.
+	TolerationSeconds *int64 `json:"tolerationSeconds,omitempty"`
+}
+
+// TolerationOperator is Equal (the default: key and value match) or
+// Exists (the key matches, whatever the value).
+type TolerationOperator string
+
+const (
+	TolerationOpEqual  TolerationOperator = "Equal"
+	TolerationOpExists TolerationOperator = "Exists"
+)
+
+// ToleratesTaint reports whether t tolerates taint.
+func (t *Toleration) ToleratesTaint(taint *Taint) bool {
+	if t.Effect != "" && t.Effect != taint.Effect {
+		return false
+	}
+	if t.Key != "" && t.Key != taint.Key {
+		return false
+	}
+	switch t.Operator {
+	case TolerationOpExists:
+		return true
+	case "", TolerationOpEqual:
+		return t.Value == taint.Value
+	}
+	return false
 }
 
 // RestartPolicy is the pod-level restart policy (SEMANTICS.md §2.3).
@@ -216,12 +262,17 @@ const (
 
 // PodStatus is what the node reports about the pod.
 type PodStatus struct {
-	Phase             PodPhase          `json:"phase,omitempty"`
-	Conditions        []PodCondition    `json:"conditions,omitempty"`
-	HostIP            string            `json:"hostIP,omitempty"`
-	PodIP             string            `json:"podIP,omitempty"`
-	StartTime         time.Time         `json:"startTime,omitzero"`
-	ContainerStatuses []ContainerStatus `json:"containerStatuses,omitempty"`
+	Phase      PodPhase       `json:"phase,omitempty"`
+	Conditions []PodCondition `json:"conditions,omitempty"`
+	// Reason and Message say why the pod is in its phase, like reason
+	// "Evicted" or "NodeLost".
+	Reason                string            `json:"reason,omitempty"`
+	Message               string            `json:"message,omitempty"`
+	HostIP                string            `json:"hostIP,omitempty"`
+	PodIP                 string            `json:"podIP,omitempty"`
+	StartTime             time.Time         `json:"startTime,omitzero"`
+	InitContainerStatuses []ContainerStatus `json:"initContainerStatuses,omitempty"`
+	ContainerStatuses     []ContainerStatus `json:"containerStatuses,omitempty"`
 }
 
 // PodPhase sums up where the pod is in its life (SEMANTICS.md §2.2).

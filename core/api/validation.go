@@ -13,17 +13,59 @@ import (
 
 var uuidRE = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 
-// ValidatePod checks a pod as the Kubernetes API server does and returns
-// every mistake, each naming its field. Call SetDefaults first, as the API
-// server does: without it an empty namespace or restartPolicy is a mistake.
-func ValidatePod(p *Pod) field.ErrorList {
-	errs := validateObjectMeta(&p.ObjectMeta, isDNS1123Subdomain, field.NewPath("metadata"))
-	return append(errs, validatePodSpec(&p.Spec, field.NewPath("spec"))...)
+// Validate checks an object as the Kubernetes API server does and
+// returns every mistake, each naming its field, like
+// "spec.template.metadata.labels: Invalid value: ...: selector does not
+// match template labels". Call Default first, as the API server does:
+// without it an empty namespace or restartPolicy is a mistake.
+func Validate(obj Object) field.ErrorList {
+	switch o := obj.(type) {
+	case *Pod:
+		return ValidatePod(o)
+	case *Node:
+		return validateNode(o)
+	case *Namespace:
+		return validateNamespace(o)
+	case *Event:
+		return validateEvent(o)
+	case *Service:
+		return validateService(o)
+	case *Endpoints:
+		return validateEndpoints(o)
+	case *PersistentVolumeClaim:
+		return validatePersistentVolumeClaim(o)
+	case *ReplicationController:
+		return validateReplicationController(o)
+	case *ReplicaSet:
+		return validateReplicaSet(o)
+	case *Deployment:
+		return validateDeployment(o)
+	case *StatefulSet:
+		return validateStatefulSet(o)
+	case *DaemonSet:
+		return validateDaemonSet(o)
+	case *Job:
+		return validateJob(o)
+	case *CronJob:
+		return validateCronJob(o)
+	case *HorizontalPodAutoscaler:
+		return validateHPA(o)
+	}
+	// Unreachable for the kinds Decode makes: each has a case above.
+	return field.ErrorList{field.Invalid(field.NewPath("kind"), fmt.Sprintf("%T", obj), "podlab cannot validate this kind")}
 }
 
-// validateObjectMeta checks the metadata of a namespaced object. nameRule
-// depends on the kind: pods allow a DNS subdomain, Services only a label.
-func validateObjectMeta(m *ObjectMeta, nameRule func(string) []string, fldPath field.Path) field.ErrorList {
+// ValidatePod checks a pod; see Validate.
+func ValidatePod(p *Pod) field.ErrorList {
+	errs := validateObjectMeta(&p.ObjectMeta, true, isDNS1123Subdomain, field.NewPath("metadata"))
+	return append(errs, validatePodSpec(&p.Spec, nil, field.NewPath("spec"))...)
+}
+
+// validateObjectMeta checks the metadata of an object. namespaced is
+// false for Nodes and Namespaces, which must not name a namespace.
+// nameRule depends on the kind: pods allow a DNS subdomain, Services only
+// a label.
+func validateObjectMeta(m *ObjectMeta, namespaced bool, nameRule func(string) []string, fldPath field.Path) field.ErrorList {
 	var errs field.ErrorList
 	if m.GenerateName != "" {
 		// The API server appends random letters, so "web-" is a fine prefix.
@@ -44,17 +86,76 @@ func validateObjectMeta(m *ObjectMeta, nameRule func(string) []string, fldPath f
 	if m.UID != "" && !uuidRE.MatchString(m.UID) {
 		errs = append(errs, field.Invalid(fldPath.Child("uid"), m.UID, "must be a lower-case UUID such as 9b2e7f0c-3c1d-4e5f-8a6b-1c2d3e4f5a6b (or left out: one is made)"))
 	}
-	if m.Namespace == "" {
+	switch {
+	case !namespaced && m.Namespace != "":
+		errs = append(errs, field.Forbidden(fldPath.Child("namespace"), "not allowed on this type"))
+	case !namespaced:
+	case m.Namespace == "":
 		errs = append(errs, field.Required(fldPath.Child("namespace"), ""))
-	} else {
+	default:
 		errs = append(errs, invalid(fldPath.Child("namespace"), m.Namespace, isDNS1123Label(m.Namespace))...)
 	}
+	errs = append(errs, nonNegative(m.Generation, fldPath.Child("generation"))...)
+	if g := m.DeletionGracePeriodSeconds; g != nil {
+		errs = append(errs, nonNegative(*g, fldPath.Child("deletionGracePeriodSeconds"))...)
+	}
 	errs = append(errs, validateLabels(m.Labels, fldPath.Child("labels"))...)
-	return append(errs, validateAnnotations(m.Annotations, fldPath.Child("annotations"))...)
+	errs = append(errs, validateAnnotations(m.Annotations, fldPath.Child("annotations"))...)
+	errs = append(errs, validateOwnerReferences(m.OwnerReferences, fldPath.Child("ownerReferences"))...)
+	for i, f := range m.Finalizers {
+		errs = append(errs, invalid(fldPath.Child("finalizers").Index(i), f, isQualifiedName(f))...)
+	}
+	return errs
 }
 
-func validatePodSpec(s *PodSpec, fldPath field.Path) field.ErrorList {
+// validateOwnerReferences checks that each reference names its owner
+// fully, and that at most one is the controller (SEMANTICS.md §5.4).
+func validateOwnerReferences(refs []OwnerReference, fldPath field.Path) field.ErrorList {
+	var errs field.ErrorList
+	var controllers []string
+	for i, ref := range refs {
+		idxPath := fldPath.Index(i)
+		for _, f := range []struct{ name, value string }{
+			{"apiVersion", ref.APIVersion}, {"kind", ref.Kind}, {"name", ref.Name}, {"uid", ref.UID},
+		} {
+			if f.value == "" {
+				errs = append(errs, field.Required(idxPath.Child(f.name), ""))
+			}
+		}
+		if ref.Controller != nil && *ref.Controller {
+			controllers = append(controllers, ref.Kind+"/"+ref.Name)
+		}
+	}
+	if len(controllers) > 1 {
+		errs = append(errs, field.Invalid(fldPath, strings.Join(controllers, ", "), "only one reference can have controller set to true"))
+	}
+	return errs
+}
+
+// nonNegative checks a count or a number of seconds.
+func nonNegative(v int64, fldPath field.Path) field.ErrorList {
+	if v < 0 {
+		return field.ErrorList{field.Invalid(fldPath, v, "must be greater than or equal to 0")}
+	}
+	return nil
+}
+
+// nonNegative32 checks an optional int32 field, like replicas.
+func nonNegative32(v *int32, fldPath field.Path) field.ErrorList {
+	if v == nil {
+		return nil
+	}
+	return nonNegative(int64(*v), fldPath)
+}
+
+// validatePodSpec checks a pod's spec, or a template's. extraVolumes
+// are volumes a controller will add to the pods, like a StatefulSet's
+// claims, which the containers may mount too.
+func validatePodSpec(s *PodSpec, extraVolumes []string, fldPath field.Path) field.ErrorList {
 	volumes, errs := validateVolumes(s.Volumes, fldPath.Child("volumes"))
+	for _, name := range extraVolumes {
+		volumes[name] = true
+	}
 	// Init and app containers share one set of names: the runtime, the
 	// logs and the status all find a container by its name alone.
 	names := map[string]bool{}
@@ -85,6 +186,45 @@ func validatePodSpec(s *PodSpec, fldPath field.Path) field.ErrorList {
 	}
 	if s.Hostname != "" {
 		errs = append(errs, invalid(fldPath.Child("hostname"), s.Hostname, isDNS1123Label(s.Hostname))...)
+	}
+	if s.Subdomain != "" {
+		errs = append(errs, invalid(fldPath.Child("subdomain"), s.Subdomain, isDNS1123Label(s.Subdomain))...)
+	}
+	return append(errs, validateTolerations(s.Tolerations, fldPath.Child("tolerations"))...)
+}
+
+// taintEffects are the effects of taints, and of the tolerations that
+// name one.
+var taintEffects = []string{string(TaintEffectNoSchedule), string(TaintEffectPreferNoSchedule), string(TaintEffectNoExecute)}
+
+// validateTolerations checks tolerations as Kubernetes does.
+func validateTolerations(tolerations []Toleration, fldPath field.Path) field.ErrorList {
+	var errs field.ErrorList
+	for i, t := range tolerations {
+		idxPath := fldPath.Index(i)
+		if t.Key != "" {
+			errs = append(errs, invalid(idxPath.Child("key"), t.Key, isQualifiedName(t.Key))...)
+		}
+		switch t.Operator {
+		case TolerationOpEqual, "":
+			if t.Key == "" {
+				errs = append(errs, field.Invalid(idxPath.Child("operator"), t.Operator, "operator must be Exists when `key` is empty, which means \"match all values and all keys\""))
+			}
+			errs = append(errs, invalid(idxPath.Child("value"), t.Value, isLabelValue(t.Value))...)
+		case TolerationOpExists:
+			if t.Value != "" {
+				errs = append(errs, field.Invalid(idxPath.Child("value"), t.Value, "value must be empty when `operator` is 'Exists'"))
+			}
+		default:
+			errs = append(errs, field.NotSupported(idxPath.Child("operator"), t.Operator,
+				[]string{string(TolerationOpEqual), string(TolerationOpExists)}))
+		}
+		if t.Effect != "" && !slices.Contains(taintEffects, string(t.Effect)) {
+			errs = append(errs, field.NotSupported(idxPath.Child("effect"), t.Effect, taintEffects))
+		}
+		if t.TolerationSeconds != nil && t.Effect != TaintEffectNoExecute {
+			errs = append(errs, field.Invalid(idxPath.Child("effect"), t.Effect, "effect must be 'NoExecute' when `tolerationSeconds` is set"))
+		}
 	}
 	return errs
 }

@@ -1,6 +1,8 @@
 // Package manifests holds the YAML the labs run, embedded in the lab
-// binaries so that they work from anywhere. Every file here is also a valid
-// manifest for "podlab pod run -f" (a test decodes and validates each).
+// binaries so that they work from anywhere. Every file here decodes and
+// validates (a test in core/api checks each); the pods are also valid
+// manifests for "podlab pod run -f". examples/ has one manifest of each
+// kind podlab understands.
 package manifests
 
 import (

@@ -1,0 +1,164 @@
+// Command podlab-server is the control plane: the API server over etcd, in
+// the role of kube-apiserver. It runs its own single-member etcd in
+// <data-dir>/etcd unless --etcd-servers names an external cluster.
+//
+//	podlab-server --data-dir /var/lib/podlab/server --listen 127.0.0.1:6443
+//
+// On SIGTERM or SIGINT it stops serving HTTP, then stops etcd, and exits 0.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/podlab/podlab/core/apiserver"
+	"github.com/podlab/podlab/core/store"
+)
+
+// shutdownTimeout bounds the wait for requests in flight at shutdown.
+const shutdownTimeout = 10 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+// run runs the server until ctx is done and returns the exit status:
+// 0 after a clean shutdown, 1 on failure, 2 on a command-line mistake.
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	app := &cli.App{
+		Name:            "podlab-server",
+		Usage:           "the podlab control plane: a Kubernetes-style API server over etcd (plain HTTP for now)",
+		HideVersion:     true,
+		HideHelpCommand: true,
+		Flags:           flags,
+		Writer:          stderr,
+		ErrWriter:       stderr,
+		Action: func(c *cli.Context) error {
+			o, err := optionsFrom(c)
+			if err != nil {
+				return usageError{err}
+			}
+			return serve(c.Context, o, slog.New(slog.NewTextHandler(stderr, nil)))
+		},
+		OnUsageError:   func(_ *cli.Context, err error, _ bool) error { return usageError{err} },
+		ExitErrHandler: func(*cli.Context, error) {}, // run prints the error once
+	}
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "podlab-server: %v\n", err)
+	if errors.As(err, new(usageError)) {
+		return 2
+	}
+	return 1
+}
+
+// serve runs the API server until ctx is done, then shuts down HTTP first
+// (no request is left talking to a stopped etcd) and etcd last.
+func serve(ctx context.Context, o options, log *slog.Logger) error {
+	etcd := "embedded in " + filepath.Join(o.dataDir, "etcd")
+	if len(o.etcdServers) > 0 {
+		etcd = fmt.Sprint(o.etcdServers)
+	}
+	log.Info("starting podlab-server", "data-dir", o.dataDir, "listen", o.listen,
+		"token-file", o.tokenFile, "etcd", etcd, "etcd-client-url", o.etcdClientURL,
+		"etcd-peer-url", o.etcdPeerURL, "pod-cidr", o.podCIDR, "service-cidr", o.serviceCIDR)
+
+	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	tokens, err := ensureTokens(o.tokenFile, log)
+	if err != nil {
+		return err
+	}
+	client, etcdErr, closeEtcd, err := openEtcd(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer closeEtcd()
+
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listen for the API: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           apiserver.New(store.New(client), tokens).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	log.Info("serving the API", "url", "http://"+l.Addr().String())
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down: stopping HTTP, then etcd")
+	case err := <-served:
+		return fmt.Errorf("serve the API: %w", err)
+	case err := <-etcdErr:
+		srv.Close()
+		return fmt.Errorf("etcd stopped: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("stop serving the API: %w", err)
+	}
+	return nil
+}
+
+// ensureTokens loads the token file, first writing one with a new admin
+// token if there is none.
+func ensureTokens(path string, log *slog.Logger) (map[string]string, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		if _, err := apiserver.GenerateTokenFile(path); err != nil {
+			return nil, err
+		}
+		log.Info("generated an admin token", "token-file", path)
+	}
+	return apiserver.LoadTokens(path)
+}
+
+// openEtcd starts the embedded etcd, or connects to the external one. It
+// returns the client, a channel reporting a fatal error of the embedded
+// server (nil for an external cluster: never ready), and the function that
+// closes the client and stops the server.
+func openEtcd(ctx context.Context, o options) (*clientv3.Client, <-chan error, func(), error) {
+	if len(o.etcdServers) > 0 {
+		c, err := store.Connect(o.etcdServers)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return c, nil, func() { c.Close() }, nil
+	}
+	e, err := store.StartEmbedded(ctx, store.EmbedConfig{
+		DataDir:   filepath.Join(o.dataDir, "etcd"),
+		ClientURL: o.etcdClientURL,
+		PeerURL:   o.etcdPeerURL,
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return e.Client(), e.Err(), e.Close, nil
+}

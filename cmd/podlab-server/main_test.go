@@ -1,0 +1,218 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/podlab/podlab/core/apiserver"
+	"github.com/podlab/podlab/core/store"
+)
+
+// TestRestartKeepsObjects is the acceptance test "podlab-server restarted:
+// every object is still there", on the real binary.
+func TestRestartKeepsObjects(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "podlab-server")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	dataDir := t.TempDir()
+	listen, clientURL := freeAddr(t), "http://"+freeAddr(t)
+	args := []string{"--data-dir", dataDir, "--listen", listen,
+		"--etcd-client-url", clientURL, "--etcd-peer-url", "http://" + freeAddr(t)}
+	key, value := store.Key("namespaces", "", "default"), `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"default"}}`
+
+	srv := startServer(t, bin, listen, args)
+	token := checkAPI(t, listen, dataDir)
+	c, err := store.Connect([]string{clientURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, err := store.New(c).Create(context.Background(), key, []byte(value))
+	c.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.stop(t)
+
+	srv = startServer(t, bin, listen, args)
+	if again := checkAPI(t, listen, dataDir); again != token {
+		t.Errorf("the admin token changed across a restart")
+	}
+	c, err = store.Connect([]string{clientURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obj, err := store.New(c).Get(context.Background(), key)
+	c.Close()
+	if err != nil || string(obj.Value) != value || obj.Revision != rev {
+		t.Errorf("after restart Get %s = %+v, %v; want %s at revision %d", key, obj, err, value, rev)
+	}
+	srv.stop(t)
+}
+
+// TestOnlyServerLinksEtcdServer: the pod-side binaries must stay small and
+// start fast (DESIGN.md), so only podlab-server may link etcd's server.
+func TestOnlyServerLinksEtcdServer(t *testing.T) {
+	deps := func(pkgs ...string) string {
+		cmd := exec.Command("go", append([]string{"list", "-deps"}, pkgs...)...)
+		cmd.Dir = "../.."
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("go list -deps %s: %v", pkgs, err)
+		}
+		return string(out)
+	}
+	const etcdServer = "go.etcd.io/etcd/server/"
+	if !strings.Contains(deps("./cmd/podlab-server"), etcdServer) {
+		t.Fatalf("podlab-server does not link %s: this test checks nothing", etcdServer)
+	}
+	for _, line := range strings.Split(deps("./cmd/podlab", "./cmd/pause", "./cmd/checker"), "\n") {
+		if strings.HasPrefix(line, etcdServer) {
+			t.Errorf("podlab, pause or checker links %s", line)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pod-cidr", "10.244.0.0/33"}, `--pod-cidr "10.244.0.0/33": not a CIDR`},
+		{[]string{"--service-cidr", "10.96.0.1/16"}, "did you mean 10.96.0.0/16?"},
+		{[]string{"--pod-cidr", "fd00::/64"}, "only IPv4"},
+		{[]string{"--service-cidr", "10.0.0.0/8"}, "overlaps"},
+		{[]string{"--no-such-flag"}, "no-such-flag"},
+		{[]string{"serve"}, `unexpected argument "serve"`},
+	} {
+		var stderr bytes.Buffer
+		// --data-dir points nowhere writable: nothing may start.
+		args := append([]string{"podlab-server", "--data-dir", "/nonexistent/podlab"}, tc.args...)
+		code := run(context.Background(), args, &stderr)
+		if code != 2 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("podlab-server %s: exit %d, stderr %q; want exit 2 and %q", strings.Join(tc.args, " "), code, stderr.String(), tc.want)
+		}
+	}
+}
+
+// freeAddr returns a loopback host:port that was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+type server struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+	log    string // the server's stderr
+}
+
+// startServer runs the binary and returns once /healthz answers "ok". The
+// server is killed when the test ends, if it still runs.
+func startServer(t *testing.T, bin, listen string, args []string) *server {
+	t.Helper()
+	log, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	s := &server{cmd: exec.Command(bin, args...), exited: make(chan struct{}), log: log.Name()}
+	s.cmd.Stdout, s.cmd.Stderr = log, log
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.cmd.Wait(); close(s.exited) }()
+	t.Cleanup(func() {
+		s.cmd.Process.Kill()
+		<-s.exited
+	})
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + listen + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return s
+			}
+		}
+		select {
+		case <-s.exited:
+			t.Fatalf("podlab-server exited before it was healthy: %v\n%s", s.cmd.ProcessState, s.output())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("podlab-server not healthy after 30s\n%s", s.output())
+		}
+	}
+}
+
+// stop sends SIGTERM and expects a clean exit 0.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("podlab-server still running 20s after SIGTERM\n%s", s.output())
+	}
+	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("podlab-server exited %d after SIGTERM, want 0\n%s", code, s.output())
+	}
+}
+
+func (s *server) output() string {
+	b, _ := os.ReadFile(s.log)
+	return string(b)
+}
+
+// checkAPI checks that the server generated its admin token and accepts it,
+// and only it, on /version. It returns the token.
+func checkAPI(t *testing.T, listen, dataDir string) string {
+	t.Helper()
+	tokens, err := apiserver.LoadTokens(filepath.Join(dataDir, "tokens.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var token string
+	for tok, user := range tokens {
+		if user == "admin" {
+			token = tok
+		}
+	}
+	if token == "" {
+		t.Fatalf("no admin token in the token file: %v", tokens)
+	}
+	for _, tc := range []struct {
+		token string
+		code  int
+	}{{token, http.StatusOK}, {"wrong", http.StatusUnauthorized}} {
+		req, _ := http.NewRequest("GET", "http://"+listen+"/version", nil)
+		req.Header.Set("Authorization", "Bearer "+tc.token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("GET /version with token %q: %d, want %d", tc.token, resp.StatusCode, tc.code)
+		}
+	}
+	return token
+}
