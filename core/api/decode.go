@@ -94,6 +94,37 @@ func Namespaced(obj Object) bool { return kinds[KindOf(obj)].namespaced }
 // "kubectl get" and in store keys, like "deployments".
 func Resource(obj Object) string { return kinds[KindOf(obj)].resource }
 
+// KindForResource returns the kind that resource names in apiVersion, as
+// the API server reads it from a path: ("apps/v1", "deployments") gives
+// KindDeployment. ok is false if apiVersion has no such resource, like
+// ("v1", "deployments").
+func KindForResource(apiVersion, resource string) (tm TypeMeta, ok bool) {
+	for tm, k := range kinds {
+		if tm.APIVersion == apiVersion && k.resource == resource {
+			return tm, true
+		}
+	}
+	return TypeMeta{}, false
+}
+
+// ResourceOf returns the resource of kind tm, like "pods" for KindPod, and
+// whether its objects live in a namespace; "" if tm is not in the kinds
+// table.
+func ResourceOf(tm TypeMeta) (resource string, namespaced bool) {
+	k := kinds[tm]
+	return k.resource, k.namespaced
+}
+
+// Kinds returns every kind of the kinds table (List aside), sorted by
+// apiVersion and kind.
+func Kinds() []TypeMeta {
+	list := slices.Collect(maps.Keys(kinds))
+	slices.SortFunc(list, func(a, b TypeMeta) int {
+		return strings.Compare(a.APIVersion+" "+a.Kind, b.APIVersion+" "+b.Kind)
+	})
+	return list
+}
+
 // New returns a new empty object of kind tm, like a *Deployment for
 // KindDeployment. A store that reads back the JSON it wrote decodes into
 // it with encoding/json: Decode is for what people write.

@@ -176,6 +176,21 @@ func TestKindsTable(t *testing.T) {
 	if Resource(&HorizontalPodAutoscaler{}) != "horizontalpodautoscalers" || Resource(&Endpoints{}) != "endpoints" {
 		t.Error("Resource is wrong")
 	}
+	if len(Kinds()) != len(kinds) {
+		t.Errorf("Kinds() has %d kinds, the table %d", len(Kinds()), len(kinds))
+	}
+	for _, tm := range Kinds() {
+		resource, namespaced := ResourceOf(tm)
+		if got, ok := KindForResource(tm.APIVersion, resource); !ok || got != tm || namespaced != kinds[tm].namespaced {
+			t.Errorf("%v: ResourceOf = %q, %v; KindForResource = %v, %v", tm, resource, namespaced, got, ok)
+		}
+	}
+	if _, ok := KindForResource("v1", "deployments"); ok {
+		t.Error(`KindForResource("v1", "deployments") found a kind: deployments are in apps/v1`)
+	}
+	if r, _ := ResourceOf(KindList); r != "" {
+		t.Errorf("ResourceOf(KindList) = %q, want \"\"", r)
+	}
 }
 
 // A List gives its items, flattened into the objects of the file.

@@ -3,15 +3,24 @@
 // checks carries a bearer token (auth.go); every failure is answered with a
 // Kubernetes Status object (status.go).
 //
-// For now it serves the endpoints a client probes first:
+// It serves:
 //
 //	/healthz, /livez   no token needed
 //	/version           {"gitVersion":"podlab-dev","platform":"linux/amd64"}
 //	/api, /apis        discovery: core v1, apps/v1, batch/v1, autoscaling/v2
+//	/api/v1/...        the REST resources of every kind (paths.go):
+//	/apis/apps/v1/...  create, get, list, watch, update, patch, delete,
+//	                   the status and binding subresources
 //
-// The REST resources come next: create, get, list, update, delete and
-// watch of every kind under /api/v1 and /apis/<group>/<version>, on top of
-// core/store.
+// The REST resources follow Kubernetes' conventions, one file per verb:
+// create.go, list.go, watch.go, update.go, patch.go, delete.go,
+// binding.go; rest.go routes the requests to them. Objects are stored as
+// JSON in core/store; their resourceVersion is the etcd revision, and a
+// GET reads one back (objects.go). Deletions that take
+// time, a cascade to the dependents of an owner or the emptying of a
+// Namespace, are finished by the garbage collector (gc.go), which
+// podlab-server runs with RunGarbageCollector, after
+// EnsureDefaultNamespaces.
 package apiserver
 
 import (
@@ -42,11 +51,13 @@ const healthKey = "/registry/health"
 type Server struct {
 	store  *store.Store
 	tokens map[string]string // token → user, see LoadTokens
+	// gcWake asks the garbage collector for a sweep (gc.go).
+	gcWake chan struct{}
 }
 
 // New returns a server over st that accepts the bearer tokens of tokens.
 func New(st *store.Store, tokens map[string]string) *Server {
-	return &Server{store: st, tokens: tokens}
+	return &Server{store: st, tokens: tokens, gcWake: make(chan struct{}, 1)}
 }
 
 // Handler returns the server's HTTP handler, authentication included.
@@ -57,6 +68,8 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/version", readOnly(http.HandlerFunc(version)))
 	mux.Handle("/api", readOnly(http.HandlerFunc(apiVersions)))
 	mux.Handle("/apis", readOnly(http.HandlerFunc(apiGroups)))
+	mux.HandleFunc("/api/", s.serveREST)
+	mux.HandleFunc("/apis/", s.serveREST)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteStatus(w, http.StatusNotFound, ReasonNotFound,
 			fmt.Sprintf("the server could not find the requested resource %q", r.URL.Path), nil)

@@ -77,7 +77,8 @@ func TestDiscoveryAndNotFound(t *testing.T) {
 			`{"name":"apps","versions":[{"groupVersion":"apps/v1","version":"v1"}],"preferredVersion":{"groupVersion":"apps/v1","version":"v1"}},` +
 			`{"name":"batch","versions":[{"groupVersion":"batch/v1","version":"v1"}],"preferredVersion":{"groupVersion":"batch/v1","version":"v1"}},` +
 			`{"name":"autoscaling","versions":[{"groupVersion":"autoscaling/v2","version":"v2"}],"preferredVersion":{"groupVersion":"autoscaling/v2","version":"v2"}}]}`},
-		{"/api/v1/pods", 404, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"the server could not find the requested resource \"/api/v1/pods\"","reason":"NotFound","code":404}`},
+		{"/api/v1/widgets", 404, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"the server could not find the requested resource \"/api/v1/widgets\"","reason":"NotFound","code":404}`},
+		{"/nothing", 404, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"the server could not find the requested resource \"/nothing\"","reason":"NotFound","code":404}`},
 	} {
 		if code, body := get(t, h, tc.path, "tok"); code != tc.code || body != tc.body {
 			t.Errorf("GET %s: %d %s\nwant %d %s", tc.path, code, body, tc.code, tc.body)

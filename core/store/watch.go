@@ -22,6 +22,10 @@ const (
 type Event struct {
 	Type   EventType
 	Object Object
+	// PrevValue is the value before a MODIFIED change (nil for ADDED, and
+	// if etcd no longer has it). A watch with a selector needs it: an
+	// object that stops matching must be reported as gone.
+	PrevValue []byte
 }
 
 // Watch delivers, in order, every change to the keys under prefix made after
@@ -96,6 +100,10 @@ func toEvent(ev *clientv3.Event) Event {
 	case ev.IsCreate():
 		return Event{Type: Added, Object: obj}
 	default:
-		return Event{Type: Modified, Object: obj}
+		e := Event{Type: Modified, Object: obj}
+		if ev.PrevKv != nil {
+			e.PrevValue = ev.PrevKv.Value
+		}
+		return e
 	}
 }

@@ -107,7 +107,11 @@ func TestWatchResume(t *testing.T) {
 	// ...are delivered by a watch from the last revision seen, exactly once.
 	events, errs = s.Watch(ctx, prefix, seen)
 	expect(t, events, errs, Added, n2, `1`, r2)
-	expect(t, events, errs, Modified, n1, `2`, r3)
+	if ev := next(t, events, errs); ev.Type != Modified || string(ev.Object.Value) != `2` || ev.Object.Revision != r3 ||
+		string(ev.PrevValue) != `1` {
+		t.Errorf("event %s %s at %d, previous value %s; want MODIFIED 2 at %d, previous value 1",
+			ev.Type, ev.Object.Value, ev.Object.Revision, ev.PrevValue, r3)
+	}
 	r4 := must(s.Create(ctx, Key("nodes", "", "marker"), []byte(`1`)))
 	expect(t, events, errs, Added, Key("nodes", "", "marker"), `1`, r4)
 }
