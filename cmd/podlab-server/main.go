@@ -1,6 +1,9 @@
 // Command podlab-server is the control plane: the API server over etcd, in
-// the role of kube-apiserver. It runs its own single-member etcd in
-// <data-dir>/etcd unless --etcd-servers names an external cluster.
+// the role of kube-apiserver, with the scheduler and the controllers in the
+// roles of kube-scheduler and kube-controller-manager. It runs its own
+// single-member etcd in <data-dir>/etcd unless --etcd-servers names an
+// external cluster, and writes <data-dir>/admin.conf, the config file
+// "podlab get" and the other cluster commands read.
 //
 //	podlab-server --data-dir /var/lib/podlab/server --listen 127.0.0.1:6443
 //
@@ -48,7 +51,7 @@ func (e usageError) Error() string { return e.err.Error() }
 func run(ctx context.Context, args []string, stderr io.Writer) int {
 	app := &cli.App{
 		Name:            "podlab-server",
-		Usage:           "the podlab control plane: a Kubernetes-style API server over etcd (plain HTTP for now)",
+		Usage:           "the podlab control plane: a Kubernetes-style API server over etcd, the scheduler and the controllers (plain HTTP for now)",
 		HideVersion:     true,
 		HideHelpCommand: true,
 		Flags:           flags,
@@ -89,10 +92,15 @@ func serve(ctx context.Context, o options, log *slog.Logger) error {
 	if err := os.MkdirAll(o.dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data directory: %w", err)
 	}
-	tokens, err := ensureTokens(o.tokenFile, log)
+	tokens, adminToken, err := ensureTokens(o.tokenFile, log)
 	if err != nil {
 		return err
 	}
+	internal, err := internalToken()
+	if err != nil {
+		return err
+	}
+	tokens[internal] = internalUser
 	client, etcdErr, closeEtcd, err := openEtcd(ctx, o)
 	if err != nil {
 		return err
@@ -103,23 +111,53 @@ func serve(ctx context.Context, o options, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen for the API: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           apiserver.New(store.New(client), tokens).Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	api := apiserver.New(store.New(client), tokens)
+	// No WriteTimeout: a watch is a response that lasts as long as the
+	// client wants it.
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
-	log.Info("serving the API", "url", "http://"+l.Addr().String())
+	apiURL := "http://" + dialable(l.Addr().(*net.TCPAddr))
+	log.Info("serving the API", "url", apiURL)
+
+	if err := api.EnsureDefaultNamespaces(ctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("create the default namespaces: %w", err)
+	}
+	if adminToken != "" {
+		path, err := writeAdminConfig(o.dataDir, apiURL, adminToken)
+		if err != nil {
+			srv.Close()
+			return err
+		}
+		log.Info("wrote the admin config: server URL and admin token", "file", path,
+			"try", "PODLAB_CONFIG="+path+" podlab get nodes")
+	}
+	componentsCtx, stopComponents := context.WithCancel(ctx)
+	defer stopComponents()
+	waitComponents, err := startComponents(componentsCtx, api, apiURL, internal, o, log)
+	if err != nil {
+		srv.Close()
+		return err
+	}
 
 	select {
 	case <-ctx.Done():
-		log.Info("shutting down: stopping HTTP, then etcd")
+		log.Info("shutting down: stopping the scheduler and controllers, then HTTP, then etcd")
 	case err := <-served:
+		stopComponents()
+		waitComponents()
 		return fmt.Errorf("serve the API: %w", err)
 	case err := <-etcdErr:
 		srv.Close()
+		stopComponents()
+		waitComponents()
 		return fmt.Errorf("etcd stopped: %w", err)
 	}
+	// The components first: their watches are requests that Shutdown
+	// would otherwise wait for.
+	stopComponents()
+	waitComponents()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -128,16 +166,35 @@ func serve(ctx context.Context, o options, log *slog.Logger) error {
 	return nil
 }
 
+// dialable returns the host:port a client on this machine dials to reach
+// a server listening on addr: a wildcard address (0.0.0.0, ::) becomes
+// 127.0.0.1.
+func dialable(addr *net.TCPAddr) string {
+	if addr.IP.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", fmt.Sprint(addr.Port))
+	}
+	return addr.String()
+}
+
 // ensureTokens loads the token file, first writing one with a new admin
-// token if there is none.
-func ensureTokens(path string, log *slog.Logger) (map[string]string, error) {
+// token if there is none. It returns the tokens and the token of user
+// "admin", "" if a token file given by hand has none.
+func ensureTokens(path string, log *slog.Logger) (tokens map[string]string, admin string, err error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		if _, err := apiserver.GenerateTokenFile(path); err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		log.Info("generated an admin token", "token-file", path)
 	}
-	return apiserver.LoadTokens(path)
+	if tokens, err = apiserver.LoadTokens(path); err != nil {
+		return nil, "", err
+	}
+	for token, user := range tokens {
+		if user == "admin" {
+			admin = token
+		}
+	}
+	return tokens, admin, nil
 }
 
 // openEtcd starts the embedded etcd, or connects to the external one. It

@@ -52,6 +52,9 @@ func (s *Server) createObject(ctx context.Context, res resource, obj api.Object)
 			m.Name = m.GenerateName + randomSuffix()
 		}
 		api.Default(next)
+		if p, ok := next.(*api.Pod); ok {
+			admitPod(p)
+		}
 		if errs := api.Validate(next); len(errs) > 0 {
 			return nil, invalid(res.kind, m.Name, errs)
 		}
