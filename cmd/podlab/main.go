@@ -1,10 +1,12 @@
-// Command podlab is the user's tool: containers and images on this machine
-// now; pods and the cluster in later labs.
+// Command podlab is the user's tool: containers, pods and images on this
+// machine, and kubectl's verbs (apply, get, describe, ...) against the
+// API server of a cluster.
 package main
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	goruntime "runtime"
 
@@ -25,15 +27,32 @@ func main() {
 	os.Exit(run(os.Args))
 }
 
-func run(args []string) int {
+func run(args []string) int { return runApp(newApp(os.Stdout, os.Stderr), args) }
+
+// newApp returns the command line of podlab, writing to stdout and stderr.
+func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:  "podlab",
-		Usage: "build Kubernetes Pods from Linux primitives",
+		Usage: "build Kubernetes from Linux primitives",
+		UsageText: "podlab command [command options] [arguments...]\n\n" +
+			"on this machine: podlab container|pod|image ...\n" +
+			"on a cluster:    podlab apply|create|get|describe|delete|scale|label|events ... (as kubectl)",
 		Commands: []*cli.Command{
 			containerCommand,
 			podCommand,
 			imageCommand,
+			applyCommand,
+			createCommand,
+			getCommand,
+			describeCommand,
+			deleteCommand,
+			scaleCommand,
+			labelCommand,
+			eventsCommand,
+			completionCommand,
 		},
+		Writer:               stdout,
+		ErrWriter:            stderr,
 		EnableBashCompletion: true,
 		OnUsageError:         onUsageError,
 		CommandNotFound: func(c *cli.Context, name string) {
@@ -42,7 +61,14 @@ func run(args []string) int {
 		ExitErrHandler: func(*cli.Context, error) {}, // errors are printed once, below
 	}
 	usageEverywhere(app.Commands)
-	err := app.Run(args)
+	return app
+}
+
+// runApp runs app with the command line args and returns the exit status,
+// after printing the error, if any, once.
+func runApp(app *cli.App, args []string) int {
+	notFound = nil
+	err := app.Run(flagsFirst(app, args))
 	if notFound != nil {
 		err = usageError{notFound}
 	}
@@ -52,12 +78,12 @@ func run(args []string) int {
 	}
 	var exit cli.ExitCoder
 	if errors.As(err, &exit) {
-		if msg := err.Error(); msg != "" {
-			fmt.Fprintln(os.Stderr, "podlab: "+msg)
+		if msg := errorText(err); msg != "" {
+			fmt.Fprintln(app.ErrWriter, "podlab: "+msg)
 		}
 		return exit.ExitCode()
 	}
-	fmt.Fprintln(os.Stderr, "podlab: "+err.Error())
+	fmt.Fprintln(app.ErrWriter, "podlab: "+errorText(err))
 	var usage usageError
 	if errors.As(err, &usage) {
 		return 2
