@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 
@@ -45,16 +44,17 @@ func startComponents(ctx context.Context, api *apiserver.Server, apiURL, token s
 	if err != nil {
 		return nil, err
 	}
-	host, _ := os.Hostname()
 	var wg sync.WaitGroup
 	run := func(name string, f func(ctx context.Context)) {
 		log.Info("starting component", "component", name)
 		wg.Go(func() { f(ctx) })
 	}
 	run("garbage-collector", api.RunGarbageCollector)
-	schedulerEvents := client.NewRecorder(c, scheduler.Name, host)
+	// The control plane's events name their component only, no host, as
+	// kube-scheduler's do: "From: default-scheduler".
+	schedulerEvents := client.NewRecorder(c, scheduler.Name, "")
 	run("scheduler", func(ctx context.Context) { scheduler.Run(ctx, c, schedulerEvents) })
-	ipamEvents := client.NewRecorder(c, "node-ipam-controller", host)
+	ipamEvents := client.NewRecorder(c, "node-ipam-controller", "")
 	run("node-ipam-controller", func(ctx context.Context) { nodeipam.Run(ctx, c, ipamEvents, o.podCIDR) })
 	return func() {
 		wg.Wait()

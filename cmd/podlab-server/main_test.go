@@ -13,31 +13,43 @@ import (
 	"testing"
 	"time"
 
+	"github.com/podlab/podlab/core/api"
 	"github.com/podlab/podlab/core/apiserver"
-	"github.com/podlab/podlab/core/store"
+	"github.com/podlab/podlab/core/client"
 )
 
 // TestRestartKeepsObjects is the acceptance test "podlab-server restarted:
-// every object is still there", on the real binary.
+// every object is still there", on the real binary: objects written
+// through the API come back with the same uid and resourceVersion, and the
+// admin token stays the same.
 func TestRestartKeepsObjects(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "podlab-server")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	dataDir := t.TempDir()
-	listen, clientURL := freeAddr(t), "http://"+freeAddr(t)
+	listen := freeAddr(t)
 	args := []string{"--data-dir", dataDir, "--listen", listen,
-		"--etcd-client-url", clientURL, "--etcd-peer-url", "http://" + freeAddr(t)}
-	key, value := store.Key("namespaces", "", "default"), `{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"default"}}`
+		"--etcd-client-url", "http://" + freeAddr(t), "--etcd-peer-url", "http://" + freeAddr(t)}
+	ctx := context.Background()
 
 	srv := startServer(t, bin, listen, args)
 	token := checkAPI(t, listen, dataDir)
-	c, err := store.Connect([]string{clientURL})
+	c := adminClient(t, dataDir)
+	ns, err := c.Namespaces().Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "lab"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rev, err := store.New(c).Create(context.Background(), key, []byte(value))
-	c.Close()
+	d, err := c.Deployments("lab").Create(ctx, &api.Deployment{
+		ObjectMeta: api.ObjectMeta{Name: "web"},
+		Spec: api.DeploymentSpec{
+			Selector: &api.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			Template: api.PodTemplateSpec{
+				ObjectMeta: api.ObjectMeta{Labels: map[string]string{"app": "web"}},
+				Spec:       api.PodSpec{Containers: []api.Container{{Name: "app", Image: "hello"}}},
+			},
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,16 +59,37 @@ func TestRestartKeepsObjects(t *testing.T) {
 	if again := checkAPI(t, listen, dataDir); again != token {
 		t.Errorf("the admin token changed across a restart")
 	}
-	c, err = store.Connect([]string{clientURL})
+	c = adminClient(t, dataDir)
+	ns2, err := c.Namespaces().Get(ctx, "lab")
+	if err != nil || ns2.UID != ns.UID || ns2.ResourceVersion != ns.ResourceVersion {
+		t.Errorf("after restart namespace lab = %+v, %v; want uid %s at %s", ns2, err, ns.UID, ns.ResourceVersion)
+	}
+	d2, err := c.Deployments("lab").Get(ctx, "web")
+	if err != nil || d2.UID != d.UID || d2.ResourceVersion != d.ResourceVersion {
+		t.Errorf("after restart deployment lab/web = %+v, %v; want uid %s at %s", d2, err, d.UID, d.ResourceVersion)
+	}
+	srv.stop(t)
+}
+
+// adminClient is a client with the admin.conf the server writes once it
+// is ready, a moment after /healthz answers.
+func adminClient(t *testing.T, dataDir string) *client.Client {
+	t.Helper()
+	var cfg client.Config
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if cfg, err = client.LoadConfig(filepath.Join(dataDir, "admin.conf")); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	obj, err := store.New(c).Get(context.Background(), key)
-	c.Close()
-	if err != nil || string(obj.Value) != value || obj.Revision != rev {
-		t.Errorf("after restart Get %s = %+v, %v; want %s at revision %d", key, obj, err, value, rev)
+	c, err := client.New(cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	srv.stop(t)
+	return c
 }
 
 // TestOnlyServerLinksEtcdServer: the pod-side binaries must stay small and

@@ -33,6 +33,7 @@ var getCommand = &cli.Command{
 		&cli.StringFlag{Name: "field-selector", Usage: "only the objects whose fields match `SELECTOR`, like spec.nodeName=node1"},
 		&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "after the list, print every change as it happens, until Ctrl-C"},
 		&cli.BoolFlag{Name: "show-labels", Usage: "add a LABELS column"},
+		&cli.BoolFlag{Name: "output-watch-events", Usage: "with -w, add an EVENT column: ADDED, MODIFIED or DELETED, as the API server's watch says"},
 	)...),
 	BashComplete: completeObjects,
 	Action: func(c *cli.Context) error {
@@ -47,6 +48,7 @@ var getCommand = &cli.Command{
 			output:    c.String("output"),
 			print: printOptions{wide: c.String("output") == outputWide, allNamespaces: c.Bool("all-namespaces"),
 				showLabels: c.Bool("show-labels")},
+			watchEvents: c.Bool("output-watch-events"),
 		}
 		if err := q.check(c.Bool("watch")); err != nil {
 			return err
@@ -104,6 +106,9 @@ type getQuery struct {
 	list      client.ListOptions
 	output    string
 	print     printOptions
+	// watchEvents adds an EVENT column to "get -w": ADDED, MODIFIED or
+	// DELETED, the type of each watch event.
+	watchEvents bool
 }
 
 // check refuses what cannot be done before asking the server.
@@ -116,6 +121,9 @@ func (q *getQuery) check(watch bool) error {
 	}
 	if q.namespace == "" && slices.ContainsFunc(q.targets, func(t target) bool { return t.name != "" && namespaced(t.kind) }) {
 		return usagef("-A lists every namespace: to get an object by name, give its namespace with -n")
+	}
+	if q.watchEvents && !watch {
+		return usagef("--output-watch-events goes with -w")
 	}
 	if watch && slices.ContainsFunc(q.targets, func(t target) bool { return t.kind != q.targets[0].kind }) {
 		return usagef("--watch works with one resource type at a time")
@@ -204,7 +212,7 @@ func (q *getQuery) printFound(w io.Writer, found []fetched, all []api.Object) er
 			fmt.Fprintln(w)
 		}
 		first = false
-		if err := q.printTable(&table{w: w}, f.kind, f.objs, true); err != nil {
+		if err := q.printTable(&table{w: w}, f.kind, f.objs, true, ""); err != nil {
 			return err
 		}
 	}
@@ -212,7 +220,8 @@ func (q *getQuery) printFound(w io.Writer, found []fetched, all []api.Object) er
 }
 
 // printTable prints objs of kind as rows of t, after the header if asked.
-func (q *getQuery) printTable(t *table, kind api.TypeMeta, objs []api.Object, withHeader bool) error {
+// With watchEvents, each row starts with event, the watch event's type.
+func (q *getQuery) printTable(t *table, kind api.TypeMeta, objs []api.Object, withHeader bool, event string) error {
 	o := q.print
 	o.now = time.Now()
 	cols := header(kind, o)
@@ -229,6 +238,15 @@ func (q *getQuery) printTable(t *table, kind api.TypeMeta, objs []api.Object, wi
 			r[nameCol] = objectName(obj)
 		}
 		rows = append(rows, r)
+	}
+	if q.watchEvents {
+		for i := range rows {
+			cell := event
+			if withHeader && i == 0 {
+				cell = "EVENT"
+			}
+			rows[i] = append([]string{cell}, rows[i]...)
+		}
 	}
 	return t.print(rows...)
 }
@@ -255,7 +273,7 @@ func (q *getQuery) watch(ctx context.Context, cl *client.Client, w io.Writer) er
 	if err != nil {
 		return err
 	}
-	if err := p.show(objs, true); err != nil {
+	if err := p.show(objs, true, client.Added); err != nil {
 		return err
 	}
 	for ctx.Err() == nil {
@@ -270,7 +288,7 @@ func (q *getQuery) watch(ctx context.Context, cl *client.Client, w io.Writer) er
 		for ev := range watcher.Events() {
 			events++
 			rv = ev.Object.GetObjectMeta().ResourceVersion
-			if err := p.show([]api.Object{ev.Object}, false); err != nil {
+			if err := p.show([]api.Object{ev.Object}, false, ev.Type); err != nil {
 				return err
 			}
 		}
@@ -281,7 +299,7 @@ func (q *getQuery) watch(ctx context.Context, cl *client.Client, w io.Writer) er
 			if objs, rv, err = r.List(ctx, q.list); err != nil {
 				return err
 			}
-			if err := p.show(objs, false); err != nil {
+			if err := p.show(objs, false, client.Added); err != nil {
 				return err
 			}
 		case err != nil:
@@ -306,15 +324,16 @@ type watchPrinter struct {
 	w     io.Writer
 }
 
-// show prints the objects that were asked for, among objs.
-func (p *watchPrinter) show(objs []api.Object, withHeader bool) error {
+// show prints the objects that were asked for, among objs, which the
+// watch reported with event.
+func (p *watchPrinter) show(objs []api.Object, withHeader bool, event client.EventType) error {
 	objs = slices.DeleteFunc(objs, func(obj api.Object) bool { return !p.wanted(obj) })
 	switch {
 	case p.q.output == outputTable || p.q.output == outputWide:
 		if len(objs) == 0 && !withHeader {
 			return nil
 		}
-		return p.q.printTable(p.table, p.kind, objs, withHeader)
+		return p.q.printTable(p.table, p.kind, objs, withHeader, string(event))
 	case p.q.output == outputYAML:
 		for _, obj := range objs {
 			data, err := toYAML(withKind(obj))

@@ -244,6 +244,7 @@ func NodeInfoOf(n *api.Node, pods []*api.Pod) NodeInfo {
 		Labels:            n.Labels,
 		Ready:             ready,
 		Unschedulable:     n.Spec.Unschedulable,
+		Taints:            n.Spec.Taints,
 		AllocatableCPU:    cpu,
 		AllocatableMemory: mem,
 		Pods:              pods,

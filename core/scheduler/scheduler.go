@@ -25,8 +25,9 @@ import (
 type NodeInfo struct {
 	Name              string
 	Labels            map[string]string
-	Ready             bool       // the node's Ready condition is True
-	Unschedulable     bool       // spec.unschedulable: the node is cordoned
+	Ready             bool // the node's Ready condition is True
+	Unschedulable     bool // spec.unschedulable: the node is cordoned
+	Taints            []api.Taint
 	AllocatableCPU    int64      // millicores
 	AllocatableMemory int64      // bytes
 	Pods              []*api.Pod // pods already bound to the node (not terminated)
@@ -54,8 +55,10 @@ const (
 	// Kubernetes does not check the Ready condition when scheduling: the
 	// node lifecycle controller taints a NotReady node with
 	// node.kubernetes.io/not-ready:NoSchedule, and the taint keeps new pods
-	// away. podlab has no tolerations, so a NotReady node is out for all.
+	// away. podlab checks the condition itself, so a NotReady node is out
+	// even before the taint is there.
 	reasonNotReady           = "node(s) had untolerated taint {node.kubernetes.io/not-ready: }"
+	reasonTaint              = "node(s) had untolerated taint"
 	reasonNodeSelector       = "node(s) didn't match Pod's node affinity/selector"
 	reasonInsufficientCPU    = "Insufficient cpu"
 	reasonInsufficientMemory = "Insufficient memory"
@@ -129,10 +132,31 @@ func filter(p *api.Pod, req Request, n *NodeInfo) []unfit {
 	if !n.Ready {
 		return []unfit{{reasonNotReady, "the node is not Ready"}}
 	}
+	if taint := untolerated(p.Spec.Tolerations, n.Taints); taint != nil {
+		return []unfit{{fmt.Sprintf("%s {%s: %s}", reasonTaint, taint.Key, taint.Value),
+			fmt.Sprintf("the pod does not tolerate the taint %s=%s:%s", taint.Key, taint.Value, taint.Effect)}}
+	}
 	if detail := selectorMismatch(p.Spec.NodeSelector, n.Labels); detail != "" {
 		return []unfit{{reasonNodeSelector, detail}}
 	}
 	return resourcesFit(req, n)
+}
+
+// untolerated returns the first taint that keeps new pods off the node
+// (effect NoSchedule or NoExecute) and that none of tolerations
+// tolerates, or nil. A PreferNoSchedule taint only lowers a node's score
+// in kube-scheduler; podlab does not score by it.
+func untolerated(tolerations []api.Toleration, taints []api.Taint) *api.Taint {
+	for i := range taints {
+		t := &taints[i]
+		if t.Effect == api.TaintEffectPreferNoSchedule {
+			continue
+		}
+		if !slices.ContainsFunc(tolerations, func(tol api.Toleration) bool { return tol.ToleratesTaint(t) }) {
+			return t
+		}
+	}
+	return nil
 }
 
 // selectorMismatch returns the first nodeSelector entry, in key order, that

@@ -21,6 +21,15 @@ func labeled(n NodeInfo, labels map[string]string) NodeInfo { n.Labels = labels;
 func notReady(n NodeInfo) NodeInfo                          { n.Ready = false; return n }
 func cordoned(n NodeInfo) NodeInfo                          { n.Unschedulable = true; return n }
 
+func tainted(n NodeInfo, taints ...api.Taint) NodeInfo { n.Taints = taints; return n }
+
+func tolerating(p *api.Pod, tolerations ...api.Toleration) *api.Pod {
+	p.Spec.Tolerations = tolerations
+	return p
+}
+
+var dedicated = api.Taint{Key: "dedicated", Value: "lab", Effect: api.TaintEffectNoSchedule}
+
 func selecting(p *api.Pod, selector map[string]string) *api.Pod {
 	p.Spec.NodeSelector = selector
 	return p
@@ -106,6 +115,40 @@ func TestSchedule(t *testing.T) {
 			wantNode:    "node-b",
 			wantReasons: map[string]string{"node-a": "node(s) had untolerated taint {node.kubernetes.io/not-ready: }: the node is not Ready"},
 			wantMessage: "Successfully assigned default/web to node-b",
+		},
+		{
+			name:        "a NoSchedule taint keeps pods without its toleration off",
+			pod:         cpuPod("web", "100m"),
+			nodes:       []NodeInfo{tainted(node("node-a", 2000, 4*gi), dedicated), node("node-b", 2000, 4*gi, cpuPod("x", ""))},
+			wantNode:    "node-b",
+			wantReasons: map[string]string{"node-a": "node(s) had untolerated taint {dedicated: lab}: the pod does not tolerate the taint dedicated=lab:NoSchedule"},
+			wantMessage: "Successfully assigned default/web to node-b",
+		},
+		{
+			name: "a pod that tolerates the taint may go there",
+			pod: tolerating(cpuPod("web", "100m"),
+				api.Toleration{Key: "dedicated", Operator: api.TolerationOpEqual, Value: "lab", Effect: api.TaintEffectNoSchedule}),
+			nodes:       []NodeInfo{tainted(node("node-a", 2000, 4*gi), dedicated), node("node-b", 2000, 4*gi, cpuPod("x", ""))},
+			wantNode:    "node-a",
+			wantMessage: "Successfully assigned default/web to node-a",
+		},
+		{
+			name: "PreferNoSchedule does not filter",
+			pod:  cpuPod("web", "100m"),
+			nodes: []NodeInfo{tainted(node("node-a", 2000, 4*gi),
+				api.Taint{Key: "spot", Effect: api.TaintEffectPreferNoSchedule}), node("node-b", 2000, 4*gi, cpuPod("x", ""))},
+			wantNode:    "node-a",
+			wantMessage: "Successfully assigned default/web to node-a",
+		},
+		{
+			name:  "a taint on every node",
+			pod:   tolerating(cpuPod("web", "100m"), api.Toleration{Key: "other", Operator: api.TolerationOpExists}),
+			nodes: []NodeInfo{tainted(node("node-a", 2000, 4*gi), dedicated), tainted(node("node-b", 2000, 4*gi), dedicated)},
+			wantReasons: map[string]string{
+				"node-a": "node(s) had untolerated taint {dedicated: lab}: the pod does not tolerate the taint dedicated=lab:NoSchedule",
+				"node-b": "node(s) had untolerated taint {dedicated: lab}: the pod does not tolerate the taint dedicated=lab:NoSchedule",
+			},
+			wantMessage: "0/2 nodes are available: 2 node(s) had untolerated taint {dedicated: lab}.",
 		},
 		{
 			name:        "a cordoned node is left out",
