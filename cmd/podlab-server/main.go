@@ -62,7 +62,11 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 			if err != nil {
 				return usageError{err}
 			}
-			return serve(c.Context, o, slog.New(slog.NewTextHandler(stderr, nil)))
+			// One format for every line: the components log through
+			// slog's default logger.
+			log := slog.New(slog.NewTextHandler(stderr, nil))
+			slog.SetDefault(log)
+			return serve(c.Context, o, log)
 		},
 		OnUsageError:   func(_ *cli.Context, err error, _ bool) error { return usageError{err} },
 		ExitErrHandler: func(*cli.Context, error) {}, // run prints the error once

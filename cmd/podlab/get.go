@@ -240,6 +240,11 @@ func (q *getQuery) printTable(t *table, kind api.TypeMeta, objs []api.Object, wi
 		rows = append(rows, r)
 	}
 	if q.watchEvents {
+		// Room for the longest event type from the start, so the rows of
+		// later events line up with the first ones.
+		if len(t.widths) == 0 {
+			t.widths = []int{len(client.Modified)}
+		}
 		for i := range rows {
 			cell := event
 			if withHeader && i == 0 {

@@ -8,9 +8,11 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/client/pkg/v3/logutil"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
+	"go.uber.org/zap"
 )
 
 // EmbedConfig configures the etcd that podlab-server runs in its own process.
@@ -32,6 +34,7 @@ const readyTimeout = 30 * time.Second
 type Embedded struct {
 	etcd      *embed.Etcd
 	client    *clientv3.Client
+	logLevel  zap.AtomicLevel // of etcd's own logger, see Close
 	closeOnce sync.Once
 }
 
@@ -40,6 +43,10 @@ type Embedded struct {
 // Close.
 func StartEmbedded(ctx context.Context, cfg EmbedConfig) (*Embedded, error) {
 	ec, err := embedConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	level, err := quietLogger(ec)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +68,25 @@ func StartEmbedded(ctx context.Context, cfg EmbedConfig) (*Embedded, error) {
 	}
 	// The in-process client calls the server's functions directly: no
 	// loopback gRPC hop, no socket. Remote components use Connect.
-	return &Embedded{etcd: e, client: v3client.New(e.Server)}, nil
+	return &Embedded{etcd: e, client: v3client.New(e.Server), logLevel: level}, nil
+}
+
+// quietLogger gives etcd the logger it would build itself from
+// ec.LogLevel (JSON on stderr, errors only), with a level that Close can
+// raise: etcd logs "setting up serving from embedded etcd failed" with a
+// stack trace for each of its listeners when they close, which is what
+// stopping means, and a student stopping the server must not think it
+// crashed.
+func quietLogger(ec *embed.Config) (zap.AtomicLevel, error) {
+	zc := logutil.DefaultZapLoggerConfig
+	level := zap.NewAtomicLevelAt(logutil.ConvertToZapLevel(ec.LogLevel))
+	zc.Level = level
+	lg, err := zc.Build()
+	if err != nil {
+		return level, fmt.Errorf("etcd logger: %w", err)
+	}
+	ec.ZapLoggerBuilder = embed.NewZapLoggerBuilder(lg)
+	return level, nil
 }
 
 // embedConfig fills in the defaults and turns cfg into etcd's configuration.
@@ -121,6 +146,7 @@ func (e *Embedded) Err() <-chan error { return e.etcd.Err() }
 func (e *Embedded) Close() {
 	e.closeOnce.Do(func() {
 		e.client.Close()
+		e.logLevel.SetLevel(zap.FatalLevel) // see quietLogger
 		e.etcd.Close()
 	})
 }
