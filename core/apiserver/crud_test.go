@@ -153,6 +153,32 @@ func TestNamespacesPaths(t *testing.T) {
 	ts.expectStatus(http.StatusForbidden, ReasonForbidden, "may not be deleted", "DELETE", "/api/v1/namespaces/default", "", "")
 }
 
+// A path segment that is empty, "." or ".." names no object: the answer
+// is 404, and no other object is read or written. (Go's ServeMux would
+// redirect .../pods/.. to the Namespace, and a client follows it.)
+func TestPathsWithDotSegments(t *testing.T) {
+	ts := newTestServer(t)
+	create(ts, "/api/v1/namespaces", &api.Namespace{TypeMeta: api.KindNamespace, ObjectMeta: api.ObjectMeta{Name: "dev"}})
+	create(ts, "/api/v1/namespaces/dev/pods", testPod("web", nil))
+	for _, path := range []string{
+		"/api/v1/namespaces/dev/pods/..",
+		"/api/v1/namespaces/dev/pods/%2E%2E",
+		"/api/v1/namespaces/dev/pods/.",
+		"/api/v1/namespaces/dev/pods/..%2F..%2Fnodes",
+		"/api/v1/namespaces/dev/pods//",
+		"/api/v1/namespaces/%2E%2E/pods",
+		"/api/v1/namespaces/dev/../dev/pods/web",
+		"/api/v1/nodes/..",
+	} {
+		ts.expectStatus(http.StatusNotFound, ReasonNotFound, "the server could not find the requested resource", "GET", path, "", "")
+		ts.expectStatus(http.StatusNotFound, ReasonNotFound, "the server could not find the requested resource", "DELETE", path, "", "")
+	}
+	if ns := getObject[*api.Namespace](ts, "/api/v1/namespaces/dev"); ns.DeletionTimestamp != nil {
+		t.Errorf("namespace dev is being deleted: %+v", ns.ObjectMeta)
+	}
+	getObject[*api.Pod](ts, "/api/v1/namespaces/dev/pods/web")
+}
+
 func TestJobInBatch(t *testing.T) {
 	ts := newTestServer(t)
 	const jobs = "/apis/batch/v1/namespaces/default/jobs"

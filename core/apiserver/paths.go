@@ -100,7 +100,9 @@ func parsePath(path string) (t target, ok bool) {
 	default:
 		return target{}, false
 	}
-	if slices.Contains(segs, "") {
+	// No name is empty, "." or "..": such a segment names nothing, and
+	// must not reach the store.
+	if slices.ContainsFunc(segs, func(seg string) bool { return seg == "" || seg == "." || seg == ".." }) {
 		return target{}, false
 	}
 	// namespaces/{ns}/{resource}... is inside a namespace, but

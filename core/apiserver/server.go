@@ -30,6 +30,7 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/podlab/podlab/core/store"
@@ -68,13 +69,27 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/version", readOnly(http.HandlerFunc(version)))
 	mux.Handle("/api", readOnly(http.HandlerFunc(apiVersions)))
 	mux.Handle("/apis", readOnly(http.HandlerFunc(apiGroups)))
-	mux.HandleFunc("/api/", s.serveREST)
-	mux.HandleFunc("/apis/", s.serveREST)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteStatus(w, http.StatusNotFound, ReasonNotFound,
 			fmt.Sprintf("the server could not find the requested resource %q", r.URL.Path), nil)
 	})
-	return Authenticate(s.tokens, mux)
+	return Authenticate(s.tokens, restFirst(http.HandlerFunc(s.serveREST), mux))
+}
+
+// restFirst sends the paths under /api/ and /apis/ to rest, and the
+// others to mux. The REST paths must not go through mux: it answers a
+// path with an empty, "." or ".." segment with a redirect to the path
+// without it, and a client that follows it would DELETE
+// /api/v1/namespaces/lab for /api/v1/namespaces/lab/pods/.. (parsePath
+// answers such paths 404 instead).
+func restFirst(rest, mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") || strings.HasPrefix(r.URL.Path, "/apis/") {
+			rest.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // healthz answers "ok" if the store answers a read within healthTimeout.
