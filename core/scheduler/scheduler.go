@@ -126,7 +126,7 @@ func Schedule(p *api.Pod, nodes []NodeInfo) Decision {
 // TaintToleration, NodeAffinity, NodeResourcesFit) and, as there, the first
 // check that fails is the one reported.
 func filter(p *api.Pod, req Request, n *NodeInfo) []unfit {
-	if n.Unschedulable {
+	if n.Unschedulable && untolerated(p.Spec.Tolerations, []api.Taint{cordon}) != nil {
 		return []unfit{{reasonUnschedulable, "the node is cordoned (spec.unschedulable)"}}
 	}
 	if !n.Ready {
@@ -141,6 +141,11 @@ func filter(p *api.Pod, req Request, n *NodeInfo) []unfit {
 	}
 	return resourcesFit(req, n)
 }
+
+// cordon is the taint a cordoned node stands for, whether or not the node
+// carries it: a pod that tolerates it, like a DaemonSet's, still goes to
+// the node (kube-scheduler's NodeUnschedulable plugin).
+var cordon = api.Taint{Key: api.TaintNodeUnschedulable, Effect: api.TaintEffectNoSchedule}
 
 // untolerated returns the first taint that keeps new pods off the node
 // (effect NoSchedule or NoExecute) and that none of tolerations

@@ -159,6 +159,14 @@ func TestSchedule(t *testing.T) {
 			wantMessage: "Successfully assigned default/web to node-b",
 		},
 		{
+			name: "a cordoned node takes a pod that tolerates the cordon, like a DaemonSet's",
+			pod: tolerating(cpuPod("web", "100m"),
+				api.Toleration{Key: api.TaintNodeUnschedulable, Operator: api.TolerationOpExists, Effect: api.TaintEffectNoSchedule}),
+			nodes:       []NodeInfo{cordoned(node("node-a", 2000, 4*gi))},
+			wantNode:    "node-a",
+			wantMessage: "Successfully assigned default/web to node-a",
+		},
+		{
 			name:        "only the first failing filter is reported",
 			pod:         selecting(cpuPod("web", "9"), map[string]string{"disk": "ssd"}),
 			nodes:       []NodeInfo{cordoned(notReady(node("node-a", 2000, 4*gi)))},
