@@ -117,8 +117,9 @@ func serve(ctx context.Context, o options, log *slog.Logger) error {
 	}
 	api := apiserver.New(store.New(client), tokens)
 	// No WriteTimeout: a watch is a response that lasts as long as the
-	// client wants it.
+	// client wants it, or until Shutdown ends it.
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv.RegisterOnShutdown(api.StopWatches)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(l) }()
 	apiURL := "http://" + dialable(l.Addr().(*net.TCPAddr))

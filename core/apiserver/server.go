@@ -54,11 +54,16 @@ type Server struct {
 	tokens map[string]string // token → user, see LoadTokens
 	// gcWake asks the garbage collector for a sweep (gc.go).
 	gcWake chan struct{}
+	// watches ends when StopWatches is called, and every watch with it
+	// (watch.go).
+	watches     context.Context
+	stopWatches context.CancelFunc
 }
 
 // New returns a server over st that accepts the bearer tokens of tokens.
 func New(st *store.Store, tokens map[string]string) *Server {
-	return &Server{store: st, tokens: tokens, gcWake: make(chan struct{}, 1)}
+	watches, stopWatches := context.WithCancel(context.Background())
+	return &Server{store: st, tokens: tokens, gcWake: make(chan struct{}, 1), watches: watches, stopWatches: stopWatches}
 }
 
 // Handler returns the server's HTTP handler, authentication included.

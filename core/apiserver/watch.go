@@ -23,8 +23,8 @@ type watchEvent struct {
 }
 
 // watch answers GET on a collection with ?watch=true: a stream, one JSON
-// event per line, flushed as it happens, until timeoutSeconds pass or the
-// client goes away.
+// event per line, flushed as it happens, until timeoutSeconds pass, the
+// client goes away or the server stops (StopWatches).
 //
 //   - ?resourceVersion=N (N > 0): every change after revision N, usually
 //     the resourceVersion of a list, so that the client misses nothing.
@@ -43,6 +43,8 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, t target, f filte
 		return err
 	}
 	defer cancel()
+	stop := context.AfterFunc(s.watches, cancel) // StopWatches ends it too
+	defer stop()
 	// The initial list is read before the answer starts, so that its
 	// failure can still be a Status.
 	var initial []api.Object
@@ -74,6 +76,13 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, t target, f filte
 	}
 	return nil
 }
+
+// StopWatches ends every watch stream, as a server that shuts down must: a
+// watch lasts as long as its client wants, and http.Server.Shutdown,
+// which waits for the requests in flight, would wait for it until its
+// deadline. podlab-server registers it with the http.Server's
+// RegisterOnShutdown.
+func (s *Server) StopWatches() { s.stopWatches() }
 
 // eventStream writes the events of a watch, one JSON object per line,
 // each flushed to the client at once: the response is chunked, and lasts

@@ -159,3 +159,14 @@ func TestWatchTimeout(t *testing.T) {
 	ts.expectStatus(http.StatusBadRequest, ReasonBadRequest, "timeoutSeconds", "GET", "/api/v1/nodes?watch=true&timeoutSeconds=x", "", "")
 	ts.expectStatus(http.StatusBadRequest, ReasonBadRequest, "invalid resourceVersion", "GET", "/api/v1/nodes?watch=true&resourceVersion=x", "", "")
 }
+
+// StopWatches, which podlab-server calls as it shuts down, ends the open
+// watches, which would otherwise last as long as their clients want.
+func TestStopWatches(t *testing.T) {
+	ts := newTestServer(t)
+	nodes := ts.watch("/api/v1/nodes?watch=true")
+	pods := ts.watch("/api/v1/pods?watch=true&labelSelector=app%3Dweb")
+	ts.srv.StopWatches()
+	nodes.ended()
+	pods.ended()
+}
