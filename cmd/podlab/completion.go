@@ -109,11 +109,7 @@ func completeObjects(c *cli.Context) {
 	}
 	ctx, cancel := context.WithTimeout(c.Context, completionTimeout)
 	defer cancel()
-	ns := api.NamespaceDefault
-	if c.String("namespace") != "" {
-		ns = c.String("namespace")
-	}
-	r, err := cl.Resource(kind, ns)
+	r, err := cl.Resource(kind, namespace(c))
 	if err != nil {
 		return
 	}
