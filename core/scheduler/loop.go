@@ -68,9 +68,11 @@ type loop struct {
 	queue    *client.Queue
 
 	// assumed holds the pods bound but not yet seen bound in the cache
-	// (pod key → node), kube-scheduler's "assume" step: the watch brings
+	// (pod uid → node), kube-scheduler's "assume" step: the watch brings
 	// the binding back a little later, and until then the pod's requests
 	// must count on its node, or the next pod could take the same room.
+	// By uid, not by name: a pod deleted and made again under the same
+	// name is a new pod that needs scheduling.
 	mu      sync.Mutex
 	assumed map[string]string
 }
@@ -84,7 +86,7 @@ func (s *loop) podChanged(p *api.Pod) {
 		s.queue.Add(key)
 	case p.Spec.NodeName != "":
 		s.mu.Lock()
-		delete(s.assumed, key)
+		delete(s.assumed, p.UID)
 		s.mu.Unlock()
 		if terminated(p) {
 			s.retryPending() // its requests no longer count
@@ -94,7 +96,7 @@ func (s *loop) podChanged(p *api.Pod) {
 
 func (s *loop) podDeleted(p *api.Pod) {
 	s.mu.Lock()
-	delete(s.assumed, client.KeyFor(p.Namespace, p.Name))
+	delete(s.assumed, p.UID)
 	s.mu.Unlock()
 	if p.Spec.NodeName != "" {
 		s.retryPending()
@@ -123,7 +125,7 @@ func terminated(p *api.Pod) bool {
 // sync schedules the pod key, if it still needs a node.
 func (s *loop) sync(ctx context.Context, key string) error {
 	p, ok := s.pods.Get(key)
-	if !ok || !needsScheduling(p) || s.isAssumed(key) {
+	if !ok || !needsScheduling(p) || s.isAssumed(p.UID) {
 		return nil // gone, bound, or bound by us a moment ago
 	}
 	d := Schedule(p, s.nodeInfos())
@@ -137,17 +139,17 @@ func (s *loop) sync(ctx context.Context, key string) error {
 		return fmt.Errorf("bind pod %q to node %q: %w", key, d.Node, err)
 	}
 	s.mu.Lock()
-	s.assumed[key] = d.Node
+	s.assumed[p.UID] = d.Node
 	s.mu.Unlock()
 	slog.Info("scheduled", "pod", key, "node", d.Node)
 	s.recorder.Event(p, api.EventTypeNormal, "Scheduled", d.Message)
 	return nil
 }
 
-func (s *loop) isAssumed(key string) bool {
+func (s *loop) isAssumed(uid string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.assumed[key]
+	_, ok := s.assumed[uid]
 	return ok
 }
 
@@ -213,7 +215,7 @@ func (s *loop) nodeInfos() []NodeInfo {
 	for _, p := range s.pods.List(api.Everything()) {
 		node := p.Spec.NodeName
 		if node == "" {
-			node = s.assumed[client.KeyFor(p.Namespace, p.Name)]
+			node = s.assumed[p.UID]
 		}
 		if node != "" && !terminated(p) {
 			byNode[node] = append(byNode[node], p)
