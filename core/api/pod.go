@@ -113,6 +113,24 @@ type Container struct {
 	Env          []EnvVar             `json:"env,omitempty"`
 	Resources    ResourceRequirements `json:"resources,omitzero"`
 	VolumeMounts []VolumeMount        `json:"volumeMounts,omitempty"`
+	// RestartPolicy may only be set on an init container, and only to
+	// Always: the init container is then a native sidecar (SEMANTICS.md
+	// §3.2), started in init order but kept running, and restarted,
+	// beside the app containers whatever the pod's restartPolicy.
+	RestartPolicy *ContainerRestartPolicy `json:"restartPolicy,omitempty"`
+}
+
+// ContainerRestartPolicy is the restart policy of one container. Its only
+// value is Always, which makes an init container a native sidecar.
+type ContainerRestartPolicy string
+
+// ContainerRestartPolicyAlways makes an init container a native sidecar.
+const ContainerRestartPolicyAlways ContainerRestartPolicy = "Always"
+
+// IsSidecar reports whether c, an init container, is a native sidecar
+// (restartPolicy: Always); Kubernetes calls it a restartable init container.
+func (c *Container) IsSidecar() bool {
+	return c.RestartPolicy != nil && *c.RestartPolicy == ContainerRestartPolicyAlways
 }
 
 // EnvVar is one environment variable of a container.
@@ -323,8 +341,12 @@ type ContainerStatus struct {
 	LastTerminationState ContainerState `json:"lastState,omitzero"`
 	Ready                bool           `json:"ready"`
 	RestartCount         int32          `json:"restartCount"`
-	Image                string         `json:"image,omitempty"`
-	ContainerID          string         `json:"containerID,omitempty"`
+	// Started is true once the container runs and has passed its startup
+	// probe, if it has one; the next init container waits for a sidecar
+	// to be started. A pointer, as in Kubernetes: nil is "not known".
+	Started     *bool  `json:"started,omitempty"`
+	Image       string `json:"image,omitempty"`
+	ContainerID string `json:"containerID,omitempty"`
 }
 
 // ContainerState holds exactly one of its fields (SEMANTICS.md §2.1).

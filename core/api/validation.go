@@ -160,13 +160,19 @@ func validatePodSpec(s *PodSpec, extraVolumes []string, fldPath field.Path) fiel
 	// logs and the status all find a container by its name alone.
 	names := map[string]bool{}
 	for i := range s.InitContainers {
-		errs = append(errs, validateContainer(&s.InitContainers[i], volumes, names, fldPath.Child("initContainers").Index(i))...)
+		idxPath := fldPath.Child("initContainers").Index(i)
+		errs = append(errs, validateContainer(&s.InitContainers[i], volumes, names, idxPath)...)
+		errs = append(errs, validateInitRestartPolicy(s.InitContainers[i].RestartPolicy, idxPath.Child("restartPolicy"))...)
 	}
 	if len(s.Containers) == 0 {
 		errs = append(errs, field.Required(fldPath.Child("containers"), ""))
 	}
 	for i := range s.Containers {
-		errs = append(errs, validateContainer(&s.Containers[i], volumes, names, fldPath.Child("containers").Index(i))...)
+		idxPath := fldPath.Child("containers").Index(i)
+		errs = append(errs, validateContainer(&s.Containers[i], volumes, names, idxPath)...)
+		if s.Containers[i].RestartPolicy != nil {
+			errs = append(errs, field.Forbidden(idxPath.Child("restartPolicy"), "may not be set for non-init containers"))
+		}
 	}
 
 	switch s.RestartPolicy {
@@ -191,6 +197,15 @@ func validatePodSpec(s *PodSpec, extraVolumes []string, fldPath field.Path) fiel
 		errs = append(errs, invalid(fldPath.Child("subdomain"), s.Subdomain, isDNS1123Label(s.Subdomain))...)
 	}
 	return append(errs, validateTolerations(s.Tolerations, fldPath.Child("tolerations"))...)
+}
+
+// validateInitRestartPolicy checks the restartPolicy of an init container:
+// unset, or Always for a native sidecar (SEMANTICS.md §3.2).
+func validateInitRestartPolicy(p *ContainerRestartPolicy, fldPath field.Path) field.ErrorList {
+	if p == nil || *p == ContainerRestartPolicyAlways {
+		return nil
+	}
+	return field.ErrorList{field.NotSupported(fldPath, *p, []string{string(ContainerRestartPolicyAlways)})}
 }
 
 // taintEffects are the effects of taints, and of the tolerations that

@@ -97,6 +97,14 @@ func TestValidatePod(t *testing.T) {
 			[]string{"spec.containers[0].image: Required value"}},
 		{"init container without image", func(p *Pod) { p.Spec.InitContainers = []Container{{Name: "setup"}} },
 			[]string{"spec.initContainers[0].image: Required value"}},
+		{"native sidecar", func(p *Pod) {
+			p.Spec.InitContainers = []Container{{Name: "proxy", Image: "busybox", RestartPolicy: new(ContainerRestartPolicyAlways)}}
+		}, nil},
+		{"init restartPolicy other than Always", func(p *Pod) {
+			p.Spec.InitContainers = []Container{{Name: "setup", Image: "busybox", RestartPolicy: new(ContainerRestartPolicy("OnFailure"))}}
+		}, []string{`spec.initContainers[0].restartPolicy: Unsupported value: "OnFailure": supported values: "Always"`}},
+		{"restartPolicy on an app container", func(p *Pod) { p.Spec.Containers[0].RestartPolicy = new(ContainerRestartPolicyAlways) },
+			[]string{"spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers"}},
 		{"env", func(p *Pod) { p.Spec.Containers[0].Env = []EnvVar{{Name: "", Value: "x"}, {Name: "A=B"}, {Name: "OK"}} },
 			[]string{"spec.containers[0].env[0].name: Required value",
 				`spec.containers[0].env[1].name: Invalid value: "A=B": must not contain '='`}},

@@ -50,7 +50,7 @@ func PodRequest(p *api.Pod) (Request, error) {
 		if err != nil {
 			return Request{}, err
 		}
-		inits[i] = initRequest{Request: r, sidecar: isSidecar(c)}
+		inits[i] = initRequest{Request: r, sidecar: c.IsSidecar()}
 	}
 	return effectiveRequest(app, inits), nil
 }
@@ -82,16 +82,6 @@ func effectiveRequest(app []Request, inits []initRequest) Request {
 		}
 	}
 	return running.atLeast(initPeak)
-}
-
-// isSidecar reports whether an init container is a native sidecar
-// (restartPolicy: Always), which keeps running beside the app containers.
-//
-// TODO(SEMANTICS.md §3.2): api.Container has no restartPolicy yet, so every
-// init container is a regular one. Return c.RestartPolicy == Always once it
-// has; effectiveRequest already handles sidecars.
-func isSidecar(c api.Container) bool {
-	return false
 }
 
 func containerRequest(c api.Container) (Request, error) {

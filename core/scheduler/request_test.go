@@ -13,8 +13,7 @@ func cpu(millis int64) Request { return Request{CPU: millis} }
 func regular(r Request) initRequest { return initRequest{Request: r} }
 func sidecar(r Request) initRequest { return initRequest{Request: r, sidecar: true} }
 
-// The formula of SEMANTICS.md §15, fed parsed requests. The sidecar rows
-// cannot be written as pods yet (see isSidecar), so they are tested here.
+// The formula of SEMANTICS.md §15, fed parsed requests.
 func TestEffectiveRequest(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -72,6 +71,12 @@ func pod(name string, containers ...api.Container) *api.Pod {
 	return p
 }
 
+// sidecarContainer makes c a native sidecar (restartPolicy: Always).
+func sidecarContainer(c api.Container) api.Container {
+	c.RestartPolicy = new(api.ContainerRestartPolicyAlways)
+	return c
+}
+
 func withInit(p *api.Pod, inits ...api.Container) *api.Pod {
 	p.Spec.InitContainers = inits
 	return p
@@ -91,10 +96,11 @@ func TestPodRequest(t *testing.T) {
 			container("c", "500m", "")), Request{CPU: 500}},
 		{"init memory larger, app cpu larger", withInit(pod("p", container("a", "1", "64Mi")),
 			container("setup", "250m", "1Gi")), Request{1000, 1 << 30}},
-		// Until api.Container has restartPolicy, an init container that
-		// would be a sidecar counts as a regular one (SEMANTICS.md §3.2).
-		{"init containers are regular for now", withInit(pod("p", container("a", "300m", "")),
+		{"init containers are regular by default", withInit(pod("p", container("a", "300m", "")),
 			container("s", "50m", ""), container("c", "400m", "")), Request{CPU: 400}},
+		// SEMANTICS.md §15, second vector, written as a pod.
+		{"sidecar then init", withInit(pod("p", container("a", "300m", "")),
+			sidecarContainer(container("s", "50m", "")), container("c", "400m", "")), Request{CPU: 450}},
 	}
 	for _, tt := range tests {
 		got, err := PodRequest(tt.pod)
