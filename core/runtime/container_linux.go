@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -33,19 +34,63 @@ type Runtime struct {
 	CgroupParent string        // e.g. "podlab"
 }
 
-// New returns a runtime with podlab's default paths and the cgroup driver of
-// this host.
-func New() (*Runtime, error) {
+// New returns a runtime with podlab's default paths ($PODLAB_RUN,
+// $PODLAB_CGROUP) and the cgroup driver of this host.
+func New() (*Runtime, error) { return NewAt("", "") }
+
+// NewAt returns a runtime whose state lives in stateDir, one directory per
+// container in containers/ and one per Pod in pods/, and whose cgroups go
+// below cgroupParent; "" means the default (paths.Run(), paths.CgroupParent()).
+// The image store is the shared one (paths.Images()).
+//
+// Nodes that share a host, each a network namespace with its own node
+// agent, each need their own, or they would see, adopt and remove each
+// other's Pods:
+//
+//	runtime.NewAt("/run/podlab/nodes/node1", "podlab-node1")
+//
+// Such an agent must enter only the node's network namespace (nsenter
+// --net=/run/netns/NODE, or ns.StartIn): "ip netns exec" also mounts a
+// fresh /sys, which hides the cgroup mounts, and NewAt then fails, saying so.
+func NewAt(stateDir, cgroupParent string) (*Runtime, error) {
 	drv, err := cgroup.Detect()
 	if err != nil {
-		return nil, err
+		return nil, withMountNamespaceHint(err)
+	}
+	if stateDir == "" {
+		stateDir = paths.Run()
+	}
+	if cgroupParent == "" {
+		cgroupParent = paths.CgroupParent()
+	}
+	if !filepath.IsAbs(stateDir) {
+		return nil, fmt.Errorf("runtime state directory %q is not an absolute path", stateDir)
+	}
+	// Children checks the name as the driver will: relative, clean, no "..".
+	if _, err := drv.Children(cgroupParent); err != nil {
+		return nil, fmt.Errorf("cgroup parent %q: %w", cgroupParent, err)
 	}
 	return &Runtime{
-		Root:         paths.Containers(),
+		Root:         filepath.Join(stateDir, "containers"),
 		Images:       image.Default(),
 		Cgroups:      drv,
-		CgroupParent: paths.CgroupParent(),
+		CgroupParent: cgroupParent,
 	}, nil
+}
+
+// withMountNamespaceHint explains a cgroup error in a process that sees
+// no cgroup mount at all, only the sysfs directory /sys/fs/cgroup: that is
+// what "ip netns exec" does, as it mounts a fresh /sys (for the network
+// namespace's /sys/class/net) in a mount namespace of its own, hiding the
+// host's cgroup mounts. Entering only the network namespace keeps them.
+func withMountNamespaceHint(err error) error {
+	var st unix.Statfs_t
+	if unix.Statfs("/sys/fs/cgroup", &st) != nil || st.Type != unix.SYSFS_MAGIC {
+		return err
+	}
+	return fmt.Errorf("%w (nothing is mounted on /sys/fs/cgroup in this process's mount namespace: "+
+		"\"ip netns exec\" does that, it mounts a fresh /sys; enter only the network namespace, "+
+		"e.g. \"nsenter --net=/run/netns/NAME COMMAND\")", err)
 }
 
 // Files of a container directory.
@@ -416,16 +461,24 @@ func withoutPids(res cgroup.Resources) cgroup.Resources {
 // killAndRemove kills every process of a container's cgroup (they are the
 // container's: its init and what it started) and removes the cgroup.
 func (r *Runtime) killAndRemove(name string) {
+	if r.killProcs(name) {
+		r.removeCgroup(context.Background(), name)
+	}
+}
+
+// killProcs sends SIGKILL to every process in the cgroup; false if there
+// is no such cgroup.
+func (r *Runtime) killProcs(name string) bool {
 	cg, err := r.Cgroups.Open(name)
 	if err != nil {
-		return
+		return false
 	}
 	if procs, err := cg.Procs(); err == nil {
 		for _, pid := range procs {
 			unix.Kill(pid, unix.SIGKILL)
 		}
 	}
-	r.removeCgroup(context.Background(), name)
+	return true
 }
 
 // removeCgroup removes a cgroup, retrying while the kernel finishes tearing
@@ -449,11 +502,16 @@ func (r *Runtime) removeCgroup(ctx context.Context, name string) error {
 }
 
 // removeParentIfEmpty removes podlab's parent cgroup once its last
-// container is gone, so that cleaning up leaves the host as it was.
+// container is gone, so that cleaning up leaves the host as it was. A
+// nested parent ("podlab/node1") goes up to its top as far as it is empty.
 func (r *Runtime) removeParentIfEmpty() {
-	if children, err := r.Cgroups.Children(r.CgroupParent); err == nil && len(children) == 0 {
-		if parent, err := r.Cgroups.Open(r.CgroupParent); err == nil {
-			parent.Remove() // fails harmlessly if a container appeared meanwhile
+	for parent := r.CgroupParent; parent != "." && parent != "/" && parent != ""; parent = path.Dir(parent) {
+		if children, err := r.Cgroups.Children(parent); err != nil || len(children) > 0 {
+			return
+		}
+		cg, err := r.Cgroups.Open(parent)
+		if err != nil || cg.Remove() != nil { // fails harmlessly if a container appeared meanwhile
+			return
 		}
 	}
 }

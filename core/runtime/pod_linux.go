@@ -3,37 +3,23 @@ package runtime
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
-	"io/fs"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/podlab/podlab/core/api"
-	"github.com/podlab/podlab/core/cgroup"
 	"github.com/podlab/podlab/core/network"
 	"github.com/podlab/podlab/core/ns"
 	"github.com/podlab/podlab/core/paths"
 	"github.com/podlab/podlab/core/proc"
 )
-
-// ErrPodNotFound is wrapped by errors about pods that do not exist.
-var ErrPodNotFound = errors.New("pod not found")
-
-// PodsDir holds one directory per Pod, named by its uid.
-func (r *Runtime) PodsDir() string { return filepath.Join(filepath.Dir(r.Root), "pods") }
 
 // PausePath finds the pause binary: $PODLAB_PAUSE, then "pause" next to
 // this program (bin/pause beside bin/podlab), then $PATH.
@@ -54,111 +40,45 @@ func PausePath() (string, error) {
 }
 
 // RunPod runs a Pod on this machine, in the kubelet's order: the sandbox
-// (pause in new namespaces), its network, then the init containers one
-// after another, then the app containers, each joining the sandbox's
-// namespaces. net may be nil for a Pod with only a loopback interface. On
-// any error everything made so far is removed.
+// (pause in new namespaces) and its network, then the init containers one
+// after another, each run to completion (a native sidecar only started),
+// then the app containers, each joining the sandbox's namespaces. net may be nil for a Pod with only a
+// loopback interface. On any error everything made so far is removed.
+//
+// It is the steps of a node agent done at once, without restarts: a node
+// agent calls CreateSandbox and StartContainer itself.
 func (r *Runtime) RunPod(ctx context.Context, pod *api.Pod, net *network.Config) (_ *PodState, err error) {
-	api.SetDefaults(pod)
-	if errs := api.ValidatePod(pod); len(errs) > 0 {
-		return nil, errs.ToAggregate()
-	}
-	ps := &PodState{
-		Pod: *pod,
-		Dir: filepath.Join(r.PodsDir(), pod.UID),
-		// Like the kubelet's kubepods/pod<uid>: one cgroup per Pod, with
-		// the pause and each container below it.
-		Cgroup:     r.podCgroup(pod) + "/pause",
-		Hostname:   hostname(pod.Name),
-		CreatedAt:  time.Now(),
-		NetConfig:  net,
-		Volumes:    map[string]string{},
-		Containers: map[string]string{},
-		Restarts:   map[string]int{},
-	}
-	if pod.Spec.Hostname != "" {
-		ps.Hostname = pod.Spec.Hostname
-	}
-	if err := r.claimName(pod); err != nil {
+	ps, err := r.CreateSandbox(ctx, pod, net)
+	if err != nil {
 		return nil, err
-	}
-	if err := os.MkdirAll(r.PodsDir(), 0o700); err != nil {
-		r.releaseName(pod)
-		return nil, err
-	}
-	if err := os.Mkdir(ps.Dir, 0o700); err != nil {
-		r.releaseName(pod)
-		return nil, fmt.Errorf("create pod directory: %w", err)
 	}
 	defer func() {
 		if err != nil {
-			r.removePod(context.Background(), ps, 0)
+			r.removeSandbox(context.Background(), ps, 0)
 		}
 	}()
-	// Recorded before anything starts: a start killed half-way can still be
-	// found and removed by another process ("podlab pod rm").
-	if err := writePodState(ps); err != nil {
-		return nil, err
-	}
-	if err := r.makeVolumes(ps); err != nil {
-		return nil, err
-	}
-	if err := r.startPause(ctx, ps); err != nil {
-		return nil, err
-	}
-	if err := writePodState(ps); err != nil {
-		return nil, err
-	}
-	if net == nil {
-		if err := network.LoopbackOnly(ns.Path(ps.Pause.Pid, ns.Net)); err != nil {
-			return nil, fmt.Errorf("pod %q: %w", pod.Name, err)
-		}
-	} else {
-		att, err := net.Add(pod.UID, ns.Path(ps.Pause.Pid, ns.Net))
-		if err != nil {
-			return nil, fmt.Errorf("pod %q: network: %w", pod.Name, err)
-		}
-		ps.Network = att
-		if err := writePodState(ps); err != nil {
-			return nil, err
-		}
-	}
-	for _, c := range pod.Spec.InitContainers {
-		st, err := r.runPodContainer(ctx, ps, c)
+	for _, c := range ps.Pod.Spec.InitContainers {
+		st, err := r.StartContainer(ctx, ps, c)
 		if err != nil {
 			return nil, err
+		}
+		if c.IsSidecar() {
+			continue // a native sidecar keeps running beside the app containers
 		}
 		if st, err = r.Wait(ctx, st.Spec.Name); err != nil {
 			return nil, err
 		}
 		if st.ExitCode != 0 {
-			return nil, fmt.Errorf("pod %q: init container %q failed with exit code %d", pod.Name, c.Name, st.ExitCode)
+			return nil, fmt.Errorf("pod %s: init container %q failed with exit code %d", describe(&ps.Pod), c.Name, st.ExitCode)
 		}
 	}
-	for _, c := range pod.Spec.Containers {
-		if _, err := r.runPodContainer(ctx, ps, c); err != nil {
+	for _, c := range ps.Pod.Spec.Containers {
+		if _, err := r.StartContainer(ctx, ps, c); err != nil {
 			return nil, err
 		}
 	}
 	return ps, nil
 }
-
-// podContainerName is the runtime's name for a container of a Pod:
-// "<pod>-<container>", a DNS label (dots become dashes; a long name is cut
-// and made unique with a hash). Should it collide with another container,
-// the runtime refuses to start it and the Pod fails to start, naming it.
-func podContainerName(pod, container string) string {
-	name := strings.ReplaceAll(pod, ".", "-") + "-" + container
-	if len(name) > 63 {
-		h := fnv.New32a()
-		h.Write([]byte(name))
-		name = strings.TrimRight(name[:54], "-") + "-" + strconv.FormatUint(uint64(h.Sum32()), 36)
-	}
-	return name
-}
-
-// podCgroup is the cgroup of a Pod: <parent>/pod-<uid>.
-func (r *Runtime) podCgroup(pod *api.Pod) string { return r.CgroupParent + "/pod-" + pod.UID }
 
 // hostname is the Pod's hostname as the kubelet makes it from the name: at
 // most 63 characters, not ending in '-' or '.'.
@@ -244,12 +164,12 @@ func (r *Runtime) startPause(ctx context.Context, ps *PodState) error {
 	cg, err := r.newCgroup(ps.Cgroup)
 	if err != nil {
 		readyW.Close()
-		return fmt.Errorf("pod %q: %w", ps.Pod.Name, err)
+		return fmt.Errorf("pod %s: %w", describe(&ps.Pod), err)
 	}
 	err = ns.Do(nil, func() error { return cg.Start(cmd) })
 	readyW.Close()
 	if err != nil {
-		return fmt.Errorf("pod %q: start pause: %w", ps.Pod.Name, err)
+		return fmt.Errorf("pod %s: start pause: %w", describe(&ps.Pod), err)
 	}
 	go cmd.Wait() // reap it if this process lives that long
 	ps.Pause = Process{Pid: cmd.Process.Pid, Start: startTime(cmd.Process.Pid)}
@@ -259,86 +179,27 @@ func (r *Runtime) startPause(ctx context.Context, ps *PodState) error {
 	buf := make([]byte, 256)
 	n, _ := readyR.Read(buf)
 	if msg := strings.TrimSpace(string(buf[:n])); msg != "ok" {
-		return fmt.Errorf("pod %q: pause did not start: %q", ps.Pod.Name, msg)
+		return fmt.Errorf("pod %s: pause did not start: %q", describe(&ps.Pod), msg)
 	}
 	return nil
 }
 
-// runPodContainer starts one container of the Pod inside its sandbox.
-func (r *Runtime) runPodContainer(ctx context.Context, ps *PodState, c api.Container) (*State, error) {
-	pause := ps.Pause.Pid
-	join := map[ns.Type]string{
-		ns.Net: ns.Path(pause, ns.Net),
-		ns.IPC: ns.Path(pause, ns.IPC),
-		ns.UTS: ns.Path(pause, ns.UTS),
-	}
-	if ps.Pod.SharesPID() {
-		join[ns.PID] = ns.Path(pause, ns.PID)
-	}
-	cpu, memory, err := c.Resources.Limits()
-	if err != nil {
-		return nil, err
-	}
-	var res cgroup.Resources
-	if cpu > 0 {
-		res.CPUPeriod = 100000
-		res.CPUQuota = cpu * res.CPUPeriod / 1000
-	}
-	res.MemoryLimit = memory
-	var env []string
-	for _, e := range c.Env {
-		env = append(env, e.Name+"="+e.Value)
-	}
-	var mounts []Mount
-	for _, m := range c.VolumeMounts {
-		mounts = append(mounts, Mount{Source: ps.Volumes[m.Name], Target: m.MountPath, ReadOnly: m.ReadOnly})
-	}
-	name := podContainerName(ps.Pod.Name, c.Name)
-	st, err := r.Run(ctx, Spec{
-		Name:       name,
-		Image:      c.Image,
-		Command:    c.Command,
-		Args:       c.Args,
-		Env:        env,
-		WorkingDir: c.WorkingDir,
-		Join:       join,
-		Resources:  res,
-		Mounts:     mounts,
-		Sandbox:    &ps.Pause,
-		Cgroup:     r.podCgroup(&ps.Pod) + "/" + c.Name,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pod %q: container %q: %w", ps.Pod.Name, c.Name, err)
-	}
-	// Recorded once it is ours: a name that was taken must not be removed
-	// by this Pod's rollback.
-	ps.Containers[c.Name] = name
-	if err := writePodState(ps); err != nil {
-		return nil, err
-	}
-	return st, nil
-}
-
-// RestartPodContainer stops one container of a running Pod and starts it
-// again from its image, in the same sandbox: what the kubelet does under
+// RestartPodContainer stops one app container of a running Pod and starts
+// it again from its image, in the same sandbox: what the kubelet does under
 // restartPolicy Always. The new container has a fresh root filesystem; the
-// Pod's volumes and network stay.
+// Pod's volumes and network stay, and ps.Restarts counts one more. grace
+// is as in StopContainer (negative: the Pod's own).
 func (r *Runtime) RestartPodContainer(ctx context.Context, ps *PodState, container string, grace time.Duration) (*State, error) {
 	for _, c := range ps.Pod.Spec.Containers {
 		if c.Name != container {
 			continue
 		}
-		name := ps.Containers[c.Name]
-		if _, err := r.Stop(ctx, name, grace); err != nil && !errors.Is(err, ErrNotFound) {
+		if _, err := r.StopContainer(ctx, ps, c.Name, grace); err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		if err := r.ForceRemove(ctx, name); err != nil {
-			return nil, err
-		}
-		ps.Restarts[c.Name]++
-		return r.runPodContainer(ctx, ps, c)
+		return r.StartContainer(ctx, ps, c)
 	}
-	return nil, fmt.Errorf("pod %q has no container %q", ps.Pod.Name, container)
+	return nil, fmt.Errorf("pod %s has no container %q", describe(&ps.Pod), container)
 }
 
 // Phase says whether the Pod's sandbox is alive.
@@ -357,147 +218,39 @@ func (ps *PodState) IP() string {
 	return ps.Network.IP.IP.String()
 }
 
-// Pods lists the Pods on this machine, by name.
-func (r *Runtime) Pods() ([]*PodState, error) {
-	entries, err := os.ReadDir(r.PodsDir())
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var list []*PodState
-	for _, e := range entries {
-		if e.Name() == "names" {
-			continue
-		}
-		ps, err := readPodState(filepath.Join(r.PodsDir(), e.Name()))
-		if err == nil {
-			list = append(list, ps)
-		}
-	}
-	sort.Slice(list, func(i, j int) bool { return list[i].Pod.Name < list[j].Pod.Name })
-	return list, nil
-}
+// Pods lists the Pods on this machine, by namespace and name: Sandboxes.
+func (r *Runtime) Pods() ([]*PodState, error) { return r.Sandboxes() }
 
-// Pod names are unique on this machine: pods/names/<name> holds the uid of
-// the Pod that has the name. Creating it with O_EXCL claims the name
-// atomically, and GetPod finds a Pod without reading every Pod's state.
-func (r *Runtime) nameFile(name string) string { return filepath.Join(r.PodsDir(), "names", name) }
-
-func (r *Runtime) claimName(pod *api.Pod) error {
-	if err := os.MkdirAll(filepath.Dir(r.nameFile(pod.Name)), 0o700); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(r.nameFile(pod.Name), os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("pod %q already exists: remove it with \"podlab pod rm %s\"", pod.Name, pod.Name)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = f.WriteString(pod.UID)
-	return errors.Join(err, f.Close())
-}
-
-// releaseName gives the name up if it still belongs to this Pod.
-func (r *Runtime) releaseName(pod *api.Pod) {
-	if uid, err := os.ReadFile(r.nameFile(pod.Name)); err == nil && string(uid) == pod.UID {
-		os.Remove(r.nameFile(pod.Name))
-	}
-}
-
-// GetPod finds a Pod by name.
+// GetPod finds a Pod of namespace default by name.
 func (r *Runtime) GetPod(name string) (*PodState, error) {
-	uid, err := os.ReadFile(r.nameFile(name))
-	if err != nil || strings.ContainsAny(string(uid), "/.") {
-		return nil, fmt.Errorf("pod %q: %w", name, ErrPodNotFound)
+	return r.GetPodIn(api.NamespaceDefault, name)
+}
+
+// GetPodIn finds a Pod by namespace and name, through its name claim.
+func (r *Runtime) GetPodIn(namespace, name string) (*PodState, error) {
+	pod := &api.Pod{ObjectMeta: api.ObjectMeta{Namespace: namespace, Name: name}}
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/_") || strings.ContainsAny(namespace, "/_") {
+		return nil, fmt.Errorf("pod %s: %w", describe(pod), ErrPodNotFound)
 	}
-	ps, err := readPodState(filepath.Join(r.PodsDir(), string(uid)))
+	uid, err := os.ReadFile(r.nameFile(namespace, name))
 	if err != nil {
-		return nil, fmt.Errorf("pod %q: %w", name, ErrPodNotFound)
+		return nil, fmt.Errorf("pod %s: %w", describe(pod), ErrPodNotFound)
+	}
+	ps, err := r.SandboxByUID(string(uid))
+	if err != nil {
+		return nil, fmt.Errorf("pod %s: %w", describe(pod), ErrPodNotFound)
 	}
 	return ps, nil
 }
 
-// PodContainer returns the runtime state of one container of a Pod; an
-// empty name means the Pod's first container.
-func (r *Runtime) PodContainer(ps *PodState, container string) (*State, error) {
-	if container == "" && len(ps.Pod.Spec.Containers) > 0 {
-		container = ps.Pod.Spec.Containers[0].Name
-	}
-	name, ok := ps.Containers[container]
-	if !ok {
-		var names []string
-		for _, c := range ps.Pod.AllContainers() {
-			names = append(names, c.Name)
-		}
-		return nil, fmt.Errorf("pod %q has no container %q; its containers are %s", ps.Pod.Name, container, strings.Join(names, ", "))
-	}
-	return r.Get(name)
-}
-
-// RemovePod stops a Pod the way Kubernetes deletes one: each container gets
-// SIGTERM and grace to exit, then SIGKILL; then the sandbox goes, taking
-// its namespaces (and with the network namespace, the pod's end of the veth
-// pair); the IP is released, emptyDir volumes are deleted. A negative grace
-// means the Pod's own terminationGracePeriodSeconds.
+// RemovePod removes a Pod of namespace default by name: RemoveSandbox. A
+// negative grace means the Pod's own terminationGracePeriodSeconds.
 func (r *Runtime) RemovePod(ctx context.Context, name string, grace time.Duration) error {
 	ps, err := r.GetPod(name)
 	if err != nil {
 		return err
 	}
-	if grace < 0 && ps.Pod.Spec.TerminationGracePeriodSeconds != nil {
-		grace = time.Duration(*ps.Pod.Spec.TerminationGracePeriodSeconds) * time.Second
-	}
-	return r.removePod(ctx, ps, max(grace, 0))
-}
-
-func (r *Runtime) removePod(ctx context.Context, ps *PodState, grace time.Duration) error {
-	var errs []error
-	// Containers first, in parallel: each has its own grace period.
-	done := make(chan error, len(ps.Containers))
-	for _, name := range ps.Containers {
-		go func() {
-			if _, err := r.Stop(ctx, name, grace); err != nil && !errors.Is(err, ErrNotFound) {
-				done <- err
-				return
-			}
-			done <- r.ForceRemove(ctx, name)
-		}()
-	}
-	for range ps.Containers {
-		if err := <-done; err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if fd, err := openPidfd(ps.Pause.Pid, ps.Pause.Start); err == nil {
-		unix.PidfdSendSignal(fd, unix.SIGTERM, nil, 0) // pause exits 0 on SIGTERM
-		if !waitPidfd(ctx, fd, 2*time.Second) {
-			unix.PidfdSendSignal(fd, unix.SIGKILL, nil, 0)
-			waitPidfd(ctx, fd, 2*time.Second)
-		}
-		unix.Close(fd)
-	}
-	if ps.NetConfig != nil {
-		if err := ps.NetConfig.Del(ps.Pod.UID, ""); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	r.killAndRemove(ps.Cgroup)
-	if err := r.removeCgroup(ctx, r.podCgroup(&ps.Pod)); err != nil {
-		errs = append(errs, err)
-	}
-	r.removeParentIfEmpty()
-	if len(errs) > 0 {
-		// Keep the record, so that "podlab pod rm" can try again.
-		return fmt.Errorf("remove pod %q: %w", ps.Pod.Name, errors.Join(errs...))
-	}
-	if err := os.RemoveAll(ps.Dir); err != nil {
-		return err
-	}
-	r.releaseName(&ps.Pod)
-	return nil
+	return r.RemoveSandbox(ctx, ps, grace)
 }
 
 // Exec runs a command inside a running container of a Pod, like kubectl
@@ -561,33 +314,6 @@ func (r *Runtime) ForceRemovePod(ctx context.Context, name string) error {
 		return nil
 	}
 	return err
-}
-
-func writePodState(ps *PodState) error {
-	data, err := json.MarshalIndent(ps, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(ps.Dir, "pod.json.tmp")
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return fmt.Errorf("write state of pod %q: %w", ps.Pod.Name, err)
-	}
-	return os.Rename(tmp, filepath.Join(ps.Dir, "pod.json"))
-}
-
-func readPodState(dir string) (*PodState, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "pod.json"))
-	if err != nil {
-		return nil, err
-	}
-	var ps PodState
-	if err := json.Unmarshal(data, &ps); err != nil {
-		return nil, fmt.Errorf("read state of pod in %q: %w", dir, err)
-	}
-	if ps.Restarts == nil {
-		ps.Restarts = map[string]int{}
-	}
-	return &ps, nil
 }
 
 // DefaultNetwork is the network of pods run on this machine without a

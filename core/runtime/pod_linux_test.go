@@ -89,7 +89,7 @@ func runPod(t testing.TB, manifest string, netcfg *network.Config) *PodState {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := rt.ForceRemovePod(context.Background(), pod.Name); err != nil {
+		if err := rt.RemoveSandbox(context.Background(), ps, 0); err != nil {
 			t.Errorf("remove pod %q: %v", pod.Name, err)
 		}
 	})
@@ -315,34 +315,48 @@ func TestBadPodsLeaveNothing(t *testing.T) {
 
 func assertNoPods(t testing.TB, node *network.Config) {
 	t.Helper()
-	if pods, _ := rt.Pods(); len(pods) > 0 {
+	assertNoPodsIn(t, rt, node)
+}
+
+// assertNoPodsIn checks that runtime r has no pod, name, container or
+// cgroup left, and the node no IP reservation and no link but lo.
+func assertNoPodsIn(t testing.TB, r *Runtime, node *network.Config) {
+	t.Helper()
+	if pods, _ := r.Pods(); len(pods) > 0 {
 		t.Errorf("%d pods left", len(pods))
 	}
-	if names, _ := os.ReadDir(filepath.Join(rt.PodsDir(), "names")); len(names) > 0 {
+	if names, _ := os.ReadDir(filepath.Join(r.PodsDir(), "names")); len(names) > 0 {
 		t.Errorf("%d pod names still claimed", len(names))
 	}
-	if entries, _ := os.ReadDir(rt.Root); len(entries) > 0 {
+	if entries, _ := os.ReadDir(r.Root); len(entries) > 0 {
 		t.Errorf("%d containers left", len(entries))
 	}
 	if node != nil {
 		if res, _ := node.Reservations(); len(res) > 0 {
 			t.Errorf("IP reservations left: %v", res)
 		}
-		// The kernel destroys a dead pod's namespace, and its veth pair, in
-		// the background: give it a moment.
-		var out []byte
-		for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			if out, _ = exec.Command("nsenter", "--net="+node.NodeNetNS, "ip", "-o", "link").Output(); strings.Count(string(out), "\n") == 1 {
-				break
-			}
-		}
-		if n := strings.Count(string(out), "\n"); n != 1 {
-			t.Errorf("links left in the node:\n%s", out)
-		}
+		assertOnlyLoopback(t, node.NodeNetNS)
 	}
-	if children, _ := rt.Cgroups.Children(rt.CgroupParent); len(children) > 0 {
+	if children, _ := r.Cgroups.Children(r.CgroupParent); len(children) > 0 {
 		t.Errorf("cgroups left: %v", children)
 	}
+}
+
+// assertOnlyLoopback checks that the network namespace at netnsPath has no
+// link but lo ("" = this process's). The kernel destroys a dead pod's
+// namespace, and its veth pair, in the background: it is given a moment.
+func assertOnlyLoopback(t testing.TB, netnsPath string) {
+	t.Helper()
+	if netnsPath == "" {
+		netnsPath = ns.Path(os.Getpid(), ns.Net)
+	}
+	var out []byte
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if out, _ = exec.Command("nsenter", "--net="+netnsPath, "ip", "-o", "link").Output(); strings.Count(string(out), "\n") == 1 {
+			return
+		}
+	}
+	t.Errorf("links left in the node:\n%s", out)
 }
 
 // podCycles creates and deletes n pods one after another.

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/podlab/podlab/core/cgroup"
 	"github.com/podlab/podlab/core/image"
 	"github.com/podlab/podlab/core/ns"
@@ -36,6 +38,13 @@ func TestMain(m *testing.M) {
 		fmt.Println("skipping core/runtime tests: they need root (namespaces, mounts, cgroups)")
 		os.Exit(0)
 	}
+	if os.Getenv(nodeChildEnv) != "" {
+		os.Exit(nodeChildMain(m))
+	}
+	// Shims and pause processes of the child test process that plays a node
+	// agent (TestSandboxInNodeNetns) outlive it: as a subreaper this process
+	// adopts them, and can reap them and see any left behind.
+	unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 	// /run is a tmpfs, as in production: state writes cost no disk I/O.
 	tmp, err := os.MkdirTemp("/run", "podlab-runtime-test-")
 	if err != nil {
