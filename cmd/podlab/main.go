@@ -36,11 +36,15 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Usage: "build Kubernetes from Linux primitives",
 		UsageText: "podlab command [command options] [arguments...]\n\n" +
 			"on this machine: podlab container|pod|image ...\n" +
+			"a local cluster: podlab up|status|down (as root)\n" +
 			"on a cluster:    podlab apply|create|get|describe|delete|scale|label|events ... (as kubectl)",
 		Commands: []*cli.Command{
 			containerCommand,
 			podCommand,
 			imageCommand,
+			upCommand,
+			statusCommand,
+			downCommand,
 			applyCommand,
 			createCommand,
 			getCommand,

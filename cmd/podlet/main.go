@@ -1,0 +1,114 @@
+// Command podlet is the node agent, podlab's kubelet: one runs on every
+// node. For now it does the kubelet's first duty only: it registers the
+// node's Node with the API server and writes its status every
+// --heartbeat, so that "podlab get nodes" shows the node Ready.
+//
+//	podlet --node-name node1 --node-ip 172.30.0.11 \
+//	       --server http://172.30.0.1:6443 --token-file /run/podlab/cluster/node1.token
+//
+// "podlab up" starts one per node, inside the node's network namespace.
+// On SIGTERM or SIGINT it stops and exits 0, leaving the Node behind.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/podlab/podlab/core/client"
+	"github.com/podlab/podlab/core/podlet"
+)
+
+// version is set at build time with -ldflags "-X main.version=v0.4.0";
+// otherwise it is the module's version, or "dev".
+var version string
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// usageError is a mistake on the command line: exit status 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+// run runs the podlet until ctx is done and returns the exit status: 0
+// after a clean stop, 1 on failure, 2 on a command-line mistake.
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	app := &cli.App{
+		Name:            "podlet",
+		Usage:           "the podlab node agent: registers this node with the API server and keeps its status fresh (the kubelet's role)",
+		HideVersion:     true,
+		HideHelpCommand: true,
+		Flags:           flags,
+		Writer:          stderr,
+		ErrWriter:       stderr,
+		Action: func(c *cli.Context) error {
+			o, err := optionsFrom(c)
+			if err != nil {
+				return usageError{err}
+			}
+			log := slog.New(slog.NewTextHandler(stderr, nil))
+			slog.SetDefault(log)
+			return serve(c.Context, o, log)
+		},
+		OnUsageError:   func(_ *cli.Context, err error, _ bool) error { return usageError{err} },
+		ExitErrHandler: func(*cli.Context, error) {}, // run prints the error once
+	}
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "podlet: %v\n", err)
+	if errors.As(err, new(usageError)) {
+		return 2
+	}
+	return 1
+}
+
+// serve registers the node and keeps it fresh until ctx is done.
+func serve(ctx context.Context, o options, log *slog.Logger) error {
+	v := buildVersion()
+	log.Info("starting podlet", "node-name", o.node.Name, "node-ip", o.node.IP, "iface", o.iface,
+		"server", o.client.Server, "token-file", o.tokenFile, "config", o.configFile,
+		"cpus", o.node.CPU, "memory", o.node.Memory, "max-pods", o.node.MaxPods, "labels", o.node.Labels,
+		"heartbeat", o.heartbeat, "state-dir", o.stateDir, "version", v, "pid", os.Getpid())
+
+	if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
+		return fmt.Errorf("create the state directory: %w", err)
+	}
+	c, err := client.New(o.client)
+	if err != nil {
+		return err
+	}
+	reporter := podlet.NewNodeReporter(c.Nodes(), o.node, podlet.ReadSystemInfo(v), log)
+	if err := reporter.Run(ctx, o.heartbeat); err != nil {
+		return err
+	}
+	log.Info("stopping: the Node stays; the node lifecycle controller marks it NotReady when its heartbeats stop",
+		"node", o.node.Name)
+	return nil
+}
+
+// buildVersion is the podlet's version: main.version, or the module's
+// version when built with "go install ...@v0.4.0", or "dev".
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
+}
