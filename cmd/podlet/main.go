@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
@@ -102,13 +103,25 @@ func serve(ctx context.Context, o options, log *slog.Logger) error {
 }
 
 // buildVersion is the podlet's version: main.version, or the module's
-// version when built with "go install ...@v0.4.0", or "dev".
+// version when built with "go install ...@v0.4.0", or "dev". A build from
+// a git checkout has a pseudo-version like
+// v0.0.0-20261122022401-c32006d5ea98+dirty, too long for a table column:
+// it becomes "dev-c32006d" (plus "+dirty" for uncommitted changes).
 func buildVersion() string {
 	if version != "" {
 		return version
 	}
-	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
-		return info.Main.Version
+	info, ok := debug.ReadBuildInfo()
+	if !ok || info.Main.Version == "" || info.Main.Version == "(devel)" {
+		return "dev"
 	}
-	return "dev"
+	v := info.Main.Version
+	if parts := strings.Split(strings.TrimSuffix(v, "+dirty"), "-"); len(parts) >= 3 && len(parts[len(parts)-1]) >= 7 {
+		short := "dev-" + parts[len(parts)-1][:7]
+		if strings.HasSuffix(v, "+dirty") {
+			short += "+dirty"
+		}
+		return short
+	}
+	return v
 }
