@@ -112,6 +112,7 @@ func setContainerDefaults(c *Container) {
 			c.Resources.RequestList[name] = limit
 		}
 	}
+	setProbeDefaults(c)
 }
 
 func defaultProtocol(p *Protocol) {

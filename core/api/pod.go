@@ -118,6 +118,12 @@ type Container struct {
 	// §3.2), started in init order but kept running, and restarted,
 	// beside the app containers whatever the pod's restartPolicy.
 	RestartPolicy *ContainerRestartPolicy `json:"restartPolicy,omitempty"`
+	// The probes and hooks (probe.go, SEMANTICS.md §4): only app
+	// containers and sidecars may have them.
+	LivenessProbe  *Probe     `json:"livenessProbe,omitempty"`
+	ReadinessProbe *Probe     `json:"readinessProbe,omitempty"`
+	StartupProbe   *Probe     `json:"startupProbe,omitempty"`
+	Lifecycle      *Lifecycle `json:"lifecycle,omitempty"`
 }
 
 // ContainerRestartPolicy is the restart policy of one container. Its only

@@ -163,6 +163,7 @@ func validatePodSpec(s *PodSpec, extraVolumes []string, fldPath field.Path) fiel
 		idxPath := fldPath.Child("initContainers").Index(i)
 		errs = append(errs, validateContainer(&s.InitContainers[i], volumes, names, idxPath)...)
 		errs = append(errs, validateInitRestartPolicy(s.InitContainers[i].RestartPolicy, idxPath.Child("restartPolicy"))...)
+		errs = append(errs, validateProbesAndHooks(&s.InitContainers[i], true, s.TerminationGracePeriodSeconds, idxPath)...)
 	}
 	if len(s.Containers) == 0 {
 		errs = append(errs, field.Required(fldPath.Child("containers"), ""))
@@ -173,6 +174,7 @@ func validatePodSpec(s *PodSpec, extraVolumes []string, fldPath field.Path) fiel
 		if s.Containers[i].RestartPolicy != nil {
 			errs = append(errs, field.Forbidden(idxPath.Child("restartPolicy"), "may not be set for non-init containers"))
 		}
+		errs = append(errs, validateProbesAndHooks(&s.Containers[i], false, s.TerminationGracePeriodSeconds, idxPath)...)
 	}
 
 	switch s.RestartPolicy {
