@@ -1,13 +1,16 @@
 // Command podlet is the node agent, podlab's kubelet: one runs on every
-// node. For now it does the kubelet's first duty only: it registers the
-// node's Node with the API server and writes its status every
-// --heartbeat, so that "podlab get nodes" shows the node Ready.
+// node. It registers the node's Node with the API server and writes its
+// status every --heartbeat, so that "podlab get nodes" shows the node
+// Ready; once the Node has its podCIDR, it runs the pods bound to the
+// node, restarts their containers as their restartPolicy says, and
+// reports their status.
 //
 //	podlet --node-name node1 --node-ip 172.30.0.11 \
 //	       --server http://172.30.0.1:6443 --token-file /run/podlab/cluster/node1.token
 //
 // "podlab up" starts one per node, inside the node's network namespace.
-// On SIGTERM or SIGINT it stops and exits 0, leaving the Node behind.
+// On SIGTERM or SIGINT it stops and exits 0, leaving the Node and the
+// pods running behind: the next podlet adopts them.
 package main
 
 import (
@@ -18,21 +21,34 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
+	goruntime "runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/podlab/podlab/core/client"
+	"github.com/podlab/podlab/core/network"
 	"github.com/podlab/podlab/core/podlet"
+	"github.com/podlab/podlab/core/runtime"
 )
 
 // version is set at build time with -ldflags "-X main.version=v0.4.0";
 // otherwise it is the module's version, or "dev".
 var version string
 
+// The podlet runs containers: it joins namespaces on throw-away threads,
+// which must never be the main one (IMPLEMENTATION.md §1.4).
+func init() { goruntime.LockOSThread() }
+
 func main() {
+	// This binary is also the shim and the init of the containers it runs.
+	if runtime.Reexec() {
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args, os.Stderr)
 	stop()
@@ -78,13 +94,15 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	return 1
 }
 
-// serve registers the node and keeps it fresh until ctx is done.
+// serve registers the node and keeps it fresh, and runs its pods, until
+// ctx is done.
 func serve(ctx context.Context, o options, log *slog.Logger) error {
 	v := buildVersion()
 	log.Info("starting podlet", "node-name", o.node.Name, "node-ip", o.node.IP, "iface", o.iface,
 		"server", o.client.Server, "token-file", o.tokenFile, "config", o.configFile,
 		"cpus", o.node.CPU, "memory", o.node.Memory, "max-pods", o.node.MaxPods, "labels", o.node.Labels,
-		"heartbeat", o.heartbeat, "state-dir", o.stateDir, "version", v, "pid", os.Getpid())
+		"heartbeat", o.heartbeat, "state-dir", o.stateDir, "backoff-base", o.backoffBase, "backoff-max", o.backoffMax,
+		"version", v, "pid", os.Getpid())
 
 	if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
 		return fmt.Errorf("create the state directory: %w", err)
@@ -94,12 +112,57 @@ func serve(ctx context.Context, o options, log *slog.Logger) error {
 		return err
 	}
 	reporter := podlet.NewNodeReporter(c.Nodes(), o.node, podlet.ReadSystemInfo(v), log)
-	if err := reporter.Run(ctx, o.heartbeat); err != nil {
+	// The pods run beside the heartbeat; if either cannot go on, both stop.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pods := make(chan error, 1)
+	go func() {
+		err := runPods(ctx, c, o, log)
+		cancel()
+		pods <- err
+	}()
+	err = reporter.Run(ctx, o.heartbeat)
+	cancel()
+	if err := errors.Join(err, <-pods); err != nil {
 		return err
 	}
 	log.Info("stopping: the Node stays; the node lifecycle controller marks it NotReady when its heartbeats stop",
 		"node", o.node.Name)
 	return nil
+}
+
+// runPods runs the pods bound to the node until ctx is done, once the
+// node IPAM controller has given the Node its podCIDR: the subnet of the
+// node's bridge, inside the network namespace the podlet runs in.
+func runPods(ctx context.Context, c *client.Client, o options, log *slog.Logger) error {
+	cidr, err := podlet.WaitForPodCIDR(ctx, c.Nodes(), o.node.Name, time.Second, log)
+	if ctx.Err() != nil {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rt, err := runtime.NewAt(o.stateDir, podlet.NodeCgroupParent(o.node.Name))
+	if err != nil {
+		return err
+	}
+	rec := client.NewRecorder(c, "podlet", o.node.Name)
+	defer func() {
+		fctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		rec.Flush(fctx)
+	}()
+	return podlet.RunPods(ctx, podlet.PodsConfig{
+		Client:   c,
+		NodeName: o.node.Name,
+		NodeIP:   o.node.IP.String(),
+		Runtime:  rt,
+		Network:  &network.Config{Bridge: network.DefaultBridge, Subnet: cidr, StateDir: filepath.Join(o.stateDir, "ipam")},
+		StateDir: filepath.Join(o.stateDir, "podlet"),
+		Backoff:  podlet.NewBackoff(o.backoffBase, o.backoffMax),
+		Recorder: rec,
+		Log:      log,
+	})
 }
 
 // buildVersion is the podlet's version: main.version, or the module's

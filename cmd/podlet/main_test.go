@@ -332,7 +332,9 @@ func TestRegistersAndHeartbeats(t *testing.T) {
 		!ready.LastHeartbeatTime.After(firstBeat) {
 		t.Errorf("after the restart: podCIDR %q, Ready %+v (first heartbeat %v)", n.Spec.PodCIDR, ready, firstBeat)
 	}
-	if f.count("POST /api/v1/nodes") != 2 || f.count("GET /api/v1/nodes/node1") != 1 {
+	// One GET by the registration; the pod loop reads the Node too, for
+	// its podCIDR.
+	if f.count("POST /api/v1/nodes") != 2 || f.count("GET /api/v1/nodes/node1") < 1 {
 		t.Errorf("requests %v", f.requests)
 	}
 }

@@ -27,6 +27,9 @@ type options struct {
 	client    client.Config // the API server and the node's token
 	heartbeat time.Duration // how often the Node's status is written
 	stateDir  string        // the node's own state, default <run>/nodes/<node-name>
+	// The CrashLoopBackOff: the first wait before restarting a crashing
+	// container, and the longest.
+	backoffBase, backoffMax time.Duration
 
 	// Where the settings came from, for the start-up log line (never the
 	// token itself).
@@ -45,7 +48,9 @@ var flags = []cli.Flag{
 	&cli.IntFlag{Name: "max-pods", Value: podlet.DefaultMaxPods, Usage: "how many pods, `N`, fit on the node"},
 	&cli.StringFlag{Name: "labels", Usage: "more labels for the Node, `KEY=VALUE[,...]`, like disktype=ssd,zone=a"},
 	&cli.DurationFlag{Name: "heartbeat", Value: 10 * time.Second, Usage: "how often, a `DURATION` like 10s or 500ms, to write the Node's status (the kubelet's nodeStatusUpdateFrequency); shorter makes a lab livelier"},
-	&cli.StringFlag{Name: "state-dir", Usage: "`DIR` of the node's own state (default: " + filepath.Join(paths.Run(), "nodes", "<node-name>") + ")"},
+	&cli.StringFlag{Name: "state-dir", Usage: "`DIR` of the node's own state: its pods, containers and pod IP addresses (default: " + filepath.Join(paths.Run(), "nodes", "<node-name>") + ")"},
+	&cli.DurationFlag{Name: "backoff-base", Value: podlet.DefaultBackOffPeriod, Usage: "how long, a `DURATION`, the node waits before restarting a container that crashed again (CrashLoopBackOff); the wait doubles with each crash up to --backoff-max. The kubelet's is 10s; a lab may make it 1s to show the whole curve in a minute"},
+	&cli.DurationFlag{Name: "backoff-max", Value: podlet.DefaultMaxBackOff, Usage: "the longest wait, a `DURATION`, between two restarts of a crashing container (the kubelet's 300s)"},
 }
 
 // The facts of this machine the defaults come from; tests replace them.
@@ -57,7 +62,8 @@ var (
 // optionsFrom reads and checks the flags. Its errors are usage errors.
 func optionsFrom(c *cli.Context) (options, error) {
 	o := options{heartbeat: c.Duration("heartbeat"), stateDir: c.String("state-dir"), iface: c.String("iface"),
-		configFile: c.String("config"), tokenFile: c.String("token-file")}
+		configFile: c.String("config"), tokenFile: c.String("token-file"),
+		backoffBase: c.Duration("backoff-base"), backoffMax: c.Duration("backoff-max")}
 	if c.Args().Present() {
 		return o, fmt.Errorf("unexpected argument %q: podlet takes only flags", c.Args().First())
 	}
@@ -80,6 +86,9 @@ func optionsFrom(c *cli.Context) (options, error) {
 	}
 	if o.heartbeat <= 0 {
 		return o, fmt.Errorf("--heartbeat %v: must be longer than 0, like 10s", o.heartbeat)
+	}
+	if o.backoffBase <= 0 || o.backoffMax < o.backoffBase {
+		return o, fmt.Errorf("--backoff-base %v, --backoff-max %v: want 0 < base <= max, like 10s and 300s", o.backoffBase, o.backoffMax)
 	}
 	if o.stateDir == "" {
 		o.stateDir = filepath.Join(paths.Run(), "nodes", o.node.Name)
