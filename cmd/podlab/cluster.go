@@ -39,9 +39,19 @@ func namespaceFlags() []cli.Flag {
 func clusterFlags(own ...cli.Flag) []cli.Flag { return append(own, connectionFlags()...) }
 
 // connect returns a client for the API server that the flags name, or
-// the cluster config file names: the flags win. With --server and no
-// config file there is nothing to read.
+// the cluster config file names: the flags win.
 func connect(c *cli.Context) (*client.Client, error) {
+	cfg, err := clusterConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	return client.New(cfg)
+}
+
+// clusterConfig returns the API server and the token of the flags, or of
+// the cluster config file: the flags win. With --server and no config
+// file there is nothing to read.
+func clusterConfig(c *cli.Context) (client.Config, error) {
 	path := c.String("config")
 	if path == "" {
 		path = client.DefaultConfigPath()
@@ -49,7 +59,7 @@ func connect(c *cli.Context) (*client.Client, error) {
 	var cfg client.Config
 	if _, err := os.Stat(path); err == nil || c.String("server") == "" || c.IsSet("config") {
 		if cfg, err = client.LoadConfig(path); err != nil {
-			return nil, err
+			return cfg, err
 		}
 	}
 	if c.IsSet("server") {
@@ -58,7 +68,7 @@ func connect(c *cli.Context) (*client.Client, error) {
 	if c.IsSet("token") {
 		cfg.Token = c.String("token")
 	}
-	return client.New(cfg)
+	return cfg, nil
 }
 
 // namespace returns the namespace of -n, or "default".

@@ -37,7 +37,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		UsageText: "podlab command [command options] [arguments...]\n\n" +
 			"on this machine: podlab container|pod|image ...\n" +
 			"a local cluster: podlab up|status|down (as root)\n" +
-			"on a cluster:    podlab apply|create|get|describe|delete|scale|label|events ... (as kubectl)",
+			"on a cluster:    podlab apply|create|get|describe|delete|scale|label|events|logs|exec|top ... (as kubectl)",
 		Commands: []*cli.Command{
 			containerCommand,
 			podCommand,
@@ -53,6 +53,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			scaleCommand,
 			labelCommand,
 			eventsCommand,
+			logsCommand,
+			execCommand,
+			topCommand,
 			completionCommand,
 		},
 		Writer:               stdout,

@@ -3,7 +3,8 @@
 // status every --heartbeat, so that "podlab get nodes" shows the node
 // Ready; once the Node has its podCIDR, it runs the pods bound to the
 // node, restarts their containers as their restartPolicy says, and
-// reports their status.
+// reports their status. Its node API, on port 10250 of the node's IP,
+// serves the logs, exec and usage of those pods (nodeapi.go).
 //
 //	podlet --node-name node1 --node-ip 172.30.0.11 \
 //	       --server http://172.30.0.1:6443 --token-file /run/podlab/cluster/node1.token
@@ -111,6 +112,11 @@ func serve(ctx context.Context, o options, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	nodeAPI, err := startNodeAPI(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer nodeAPI.stop()
 	reporter := podlet.NewNodeReporter(c.Nodes(), o.node, podlet.ReadSystemInfo(v), log)
 	// The pods run beside the heartbeat; if either cannot go on, both stop.
 	ctx, cancel := context.WithCancel(ctx)

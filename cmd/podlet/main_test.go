@@ -286,7 +286,7 @@ func TestRegistersAndHeartbeats(t *testing.T) {
 	stateDir := filepath.Join(t.TempDir(), "nodes", "node1")
 	args := []string{"--node-name", "node1", "--node-ip", "172.30.0.11", "--server", f.URL,
 		"--token-file", tokenFile(t, "node1-token\n"), "--cpus", "2", "--memory", "1Gi",
-		"--labels", "zone=a", "--heartbeat", "20ms", "--state-dir", stateDir}
+		"--labels", "zone=a", "--heartbeat", "20ms", "--state-dir", stateDir, "--node-api-port", "0"}
 
 	log := runPodlet(t, f, 2, args...)
 	for _, want := range []string{"starting podlet", "node-name=node1", "heartbeat=20ms", "registered the node", "stopping: the Node stays"} {
@@ -348,7 +348,7 @@ func TestUnauthorizedExits(t *testing.T) {
 	defer srv.Close()
 	var stderr bytes.Buffer
 	code := run(context.Background(), []string{"podlet", "--node-name", "node1", "--node-ip", "10.0.0.1",
-		"--server", srv.URL, "--token-file", tokenFile(t, "bad"), "--state-dir", t.TempDir()}, &stderr)
+		"--server", srv.URL, "--token-file", tokenFile(t, "bad"), "--state-dir", t.TempDir(), "--node-api-port", "0"}, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "podlet: register node \"node1\": Unauthorized") {
 		t.Errorf("exit %d:\n%s", code, stderr.String())
 	}

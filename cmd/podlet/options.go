@@ -30,6 +30,7 @@ type options struct {
 	// The CrashLoopBackOff: the first wait before restarting a crashing
 	// container, and the longest.
 	backoffBase, backoffMax time.Duration
+	nodeAPIPort             int // of the node API on the node's IP; 0: none
 
 	// Where the settings came from, for the start-up log line (never the
 	// token itself).
@@ -51,6 +52,7 @@ var flags = []cli.Flag{
 	&cli.StringFlag{Name: "state-dir", Usage: "`DIR` of the node's own state: its pods, containers and pod IP addresses (default: " + filepath.Join(paths.Run(), "nodes", "<node-name>") + ")"},
 	&cli.DurationFlag{Name: "backoff-base", Value: podlet.DefaultBackOffPeriod, Usage: "how long, a `DURATION`, the node waits before restarting a container that crashed again (CrashLoopBackOff); the wait doubles with each crash up to --backoff-max. The kubelet's is 10s; a lab may make it 1s to show the whole curve in a minute"},
 	&cli.DurationFlag{Name: "backoff-max", Value: podlet.DefaultMaxBackOff, Usage: "the longest wait, a `DURATION`, between two restarts of a crashing container (the kubelet's 300s)"},
+	&cli.IntFlag{Name: "node-api-port", Value: podlet.DefaultNodeAPIPort, Usage: "serve the node API (logs, exec, stats, inspect: what \"podlab logs\", \"exec\" and \"top\" call) on `PORT` of the node's IP, like the kubelet's 10250; 0 serves none"},
 }
 
 // The facts of this machine the defaults come from; tests replace them.
@@ -63,7 +65,7 @@ var (
 func optionsFrom(c *cli.Context) (options, error) {
 	o := options{heartbeat: c.Duration("heartbeat"), stateDir: c.String("state-dir"), iface: c.String("iface"),
 		configFile: c.String("config"), tokenFile: c.String("token-file"),
-		backoffBase: c.Duration("backoff-base"), backoffMax: c.Duration("backoff-max")}
+		backoffBase: c.Duration("backoff-base"), backoffMax: c.Duration("backoff-max"), nodeAPIPort: c.Int("node-api-port")}
 	if c.Args().Present() {
 		return o, fmt.Errorf("unexpected argument %q: podlet takes only flags", c.Args().First())
 	}
@@ -89,6 +91,9 @@ func optionsFrom(c *cli.Context) (options, error) {
 	}
 	if o.backoffBase <= 0 || o.backoffMax < o.backoffBase {
 		return o, fmt.Errorf("--backoff-base %v, --backoff-max %v: want 0 < base <= max, like 10s and 300s", o.backoffBase, o.backoffMax)
+	}
+	if o.nodeAPIPort < 0 || o.nodeAPIPort > 65535 {
+		return o, fmt.Errorf("--node-api-port %d: want a port, 1 to 65535, or 0 for no node API", o.nodeAPIPort)
 	}
 	if o.stateDir == "" {
 		o.stateDir = filepath.Join(paths.Run(), "nodes", o.node.Name)

@@ -1,0 +1,238 @@
+package podlet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/podlab/podlab/core/client"
+)
+
+// NodeClient calls the node API of one node, with the token the caller
+// uses for the API server: what "podlab logs", "exec" and "top" do.
+//
+//	nc := podlet.NewNodeClient("172.30.0.11:10250", token)
+//	err := nc.Logs(ctx, "default", "web", "app", podlet.LogOptions{TailLines: -1}, os.Stdout)
+//
+// A refusal comes back as a *client.StatusError, as from the API server.
+type NodeClient struct {
+	base  string // http://172.30.0.11:10250
+	token string
+	http  *http.Client
+}
+
+// nodeRequestTimeout bounds the requests that are not streams (stats,
+// inspect) when the caller's context has no deadline.
+const nodeRequestTimeout = 30 * time.Second
+
+// NewNodeClient returns a client of the node API at addr, a host:port.
+func NewNodeClient(addr, token string) *NodeClient {
+	dialer := &net.Dialer{Timeout: 5 * time.Second}
+	return &NodeClient{
+		base:  "http://" + addr,
+		token: token,
+		// No overall timeout: a followed log or an exec lasts.
+		http: &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}},
+	}
+}
+
+// LogOptions choose what Logs prints.
+type LogOptions struct {
+	Follow    bool // keep printing until the container exits
+	TailLines int  // only the last lines; -1 for all
+	Previous  bool // the instance before the current one
+}
+
+// Logs copies the log of a container to w.
+func (c *NodeClient) Logs(ctx context.Context, namespace, pod, container string, o LogOptions, w io.Writer) error {
+	q := url.Values{}
+	if o.Follow {
+		q.Set("follow", "true")
+	}
+	if o.TailLines >= 0 {
+		q.Set("tailLines", strconv.Itoa(o.TailLines))
+	}
+	if o.Previous {
+		q.Set("previous", "true")
+	}
+	resp, err := c.send(ctx, http.MethodGet, podPath("containerLogs", namespace, pod, container), q, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(w, resp.Body); err != nil && ctx.Err() == nil {
+		return fmt.Errorf("read the logs from %s: %w", c.base, err)
+	}
+	return nil
+}
+
+// ExecOptions are the command of Exec and where its streams go.
+type ExecOptions struct {
+	Command []string
+	// Stdin, if not nil, is sent to the command on an upgraded connection
+	// as it comes: interactive use, "exec -i".
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// Exec runs a command in a container and returns its exit code once it
+// has exited and all its output is written. An error means the command
+// did not run, or the connection broke.
+func (c *NodeClient) Exec(ctx context.Context, namespace, pod, container string, o ExecOptions) (int, error) {
+	q := url.Values{"command": o.Command}
+	header := http.Header{}
+	if o.Stdin != nil {
+		q.Set("stdin", "true")
+		header.Set("Connection", "Upgrade")
+		header.Set("Upgrade", ExecProtocol)
+	}
+	resp, err := c.send(ctx, http.MethodPost, podPath("exec", namespace, pod, container), q, header)
+	if err != nil {
+		return -1, err
+	}
+	defer resp.Body.Close()
+	if o.Stdin == nil {
+		return readExecFrames(resp.Body, o.Stdout, o.Stderr)
+	}
+	conn, ok := resp.Body.(io.ReadWriteCloser)
+	if resp.StatusCode != http.StatusSwitchingProtocols || !ok {
+		return -1, fmt.Errorf("exec at %s: the node did not upgrade the connection (%s)", c.base, resp.Status)
+	}
+	go sendStdin(conn, o.Stdin)
+	return readExecFrames(conn, o.Stdout, o.Stderr)
+}
+
+// sendStdin sends r as stdin frames, then the empty frame that closes it.
+func sendStdin(w io.Writer, r io.Reader) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		if n > 0 && WriteFrame(w, StreamStdin, buf[:n]) != nil {
+			return
+		}
+		if err != nil {
+			WriteFrame(w, StreamStdin, nil)
+			return
+		}
+	}
+}
+
+// readExecFrames writes the output frames to stdout and stderr until the
+// exit frame, or the error frame.
+func readExecFrames(r io.Reader, stdout, stderr io.Writer) (int, error) {
+	for {
+		ch, payload, err := ReadFrame(r)
+		if errors.Is(err, io.EOF) {
+			return -1, errors.New("exec: the connection ended before the command's exit code came")
+		}
+		if err != nil {
+			return -1, fmt.Errorf("exec: %w", err)
+		}
+		switch ch {
+		case StreamStdout:
+			stdout.Write(payload)
+		case StreamStderr:
+			stderr.Write(payload)
+		case StreamExit:
+			code, err := strconv.Atoi(string(payload))
+			if err != nil {
+				return -1, fmt.Errorf("exec: exit frame %q is not a number", payload)
+			}
+			return code, nil
+		case StreamError:
+			return -1, errors.New(string(payload))
+		}
+	}
+}
+
+// Summary reads the node's /stats/summary.
+func (c *NodeClient) Summary(ctx context.Context) (*Summary, error) {
+	var s Summary
+	return &s, c.getJSON(ctx, "/stats/summary", &s)
+}
+
+// Inspect reads /inspect of a pod.
+func (c *NodeClient) Inspect(ctx context.Context, namespace, pod string) (*PodInspection, error) {
+	var in PodInspection
+	return &in, c.getJSON(ctx, podPath("inspect", namespace, pod), &in)
+}
+
+func (c *NodeClient) getJSON(ctx context.Context, path string, out any) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, nodeRequestTimeout)
+		defer cancel()
+	}
+	resp, err := c.send(ctx, http.MethodGet, path, nil, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("GET %s%s: decode the answer: %w", c.base, path, err)
+	}
+	return nil
+}
+
+// send sends a request with the token and returns the answer if it is a
+// success (2xx, or 101 for an upgrade); a refusal becomes an error.
+func (c *NodeClient) send(ctx context.Context, method, path string, q url.Values, header http.Header) (*http.Response, error) {
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) && ctx.Err() == nil {
+			return nil, fmt.Errorf("cannot reach the node API at %s: %w (is the node's podlet running? \"podlab status\" tells)", c.base, ue.Err)
+		}
+		return nil, err
+	}
+	if resp.StatusCode/100 == 2 || resp.StatusCode == http.StatusSwitchingProtocols {
+		return resp, nil
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	return nil, nodeStatusError(resp.StatusCode, data)
+}
+
+// nodeStatusError decodes a Status answer into a client.StatusError.
+func nodeStatusError(code int, body []byte) error {
+	var st status
+	if json.Unmarshal(body, &st) == nil && st.Kind == "Status" && st.Message != "" {
+		return &client.StatusError{Code: code, Reason: st.Reason, Message: st.Message}
+	}
+	msg := strings.TrimSpace(string(body))
+	if msg == "" {
+		msg = http.StatusText(code)
+	}
+	return &client.StatusError{Code: code, Reason: http.StatusText(code), Message: fmt.Sprintf("the node answered %d: %s", code, msg)}
+}
+
+// podPath is /<what>/<namespace>/<pod>[/<container>], each name escaped.
+func podPath(what string, names ...string) string {
+	p := "/" + what
+	for _, n := range names {
+		p += "/" + url.PathEscape(n)
+	}
+	return p
+}
