@@ -70,6 +70,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		HideVersion:     true,
 		HideHelpCommand: true,
 		Flags:           flags,
+		Commands:        []*cli.Command{resetCommand}, // reset.go
 		Writer:          stderr,
 		ErrWriter:       stderr,
 		Action: func(c *cli.Context) error {

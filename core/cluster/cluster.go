@@ -13,7 +13,10 @@
 // filesystem, PIDs and mounts, so "ps", the checker and "podlab down" see
 // everything it starts. Each node gets its own /24 of the pod range
 // (spec.podCIDR) from the node IPAM controller of podlab-server; its pods'
-// bridge will live inside the node's namespace, made by its podlet.
+// bridge lives inside the node's namespace, made by its podlet. A podlet
+// that stops leaves its pods running, as the kubelet does, so "down"
+// resets every node with "podlet reset" before it deletes it
+// (reset_linux.go).
 //
 // What "up" made is recorded in <run>/cluster/cluster.json (State), so
 // that "down" removes exactly that, and "up" again finds what is missing

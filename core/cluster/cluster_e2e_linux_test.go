@@ -30,15 +30,19 @@ func init() { runtime.LockOSThread() }
 
 // e2e is a cluster of the real binaries, isolated from a real one: its
 // own underlay (172.30.250.0/24), names (podlabe2e-...), etcd ports, state
-// directory (PODLAB_RUN) and client config (PODLAB_CONFIG).
+// directory (PODLAB_RUN), image store (PODLAB_LIB), parent cgroup
+// (PODLAB_CGROUP) and client config (PODLAB_CONFIG).
 type e2e struct {
 	t       *testing.T
-	bin     string   // podlab, podlab-server and podlet, built for the test
+	bin     string   // podlab, podlab-server, podlet and pause, built for the test
 	env     []string // of every podlab command
 	run     string   // PODLAB_RUN
+	lib     string   // PODLAB_LIB: the images of the pods
+	cgroup  string   // PODLAB_CGROUP: the nodes' pods go below <cgroup>/<node>
 	config  string   // PODLAB_CONFIG, in a directory up must make
 	upArgs  []string
-	netnsOK bool // /run/netns existed before the test
+	netnsOK bool         // /run/netns existed before the test
+	before  hostSnapshot // the host before the test
 }
 
 const (
@@ -56,21 +60,24 @@ func newE2E(t *testing.T) *e2e {
 	if residue := e2eResidue(); len(residue) > 0 {
 		t.Fatalf("a test cluster is here already, remove it first: %v", residue)
 	}
-	e := &e2e{t: t, bin: t.TempDir(), run: t.TempDir()}
+	e := &e2e{t: t, bin: t.TempDir(), run: t.TempDir(), lib: t.TempDir(), cgroup: fmt.Sprintf("%s-%d", e2ePrefix, os.Getpid())}
 	e.config = filepath.Join(t.TempDir(), "home", ".podlab", "config")
 	_, err := os.Stat(netnsDir)
 	e.netnsOK = err == nil
+	e.before = e.snapshot()
 
 	start := time.Now()
-	build := exec.Command("go", "build", "-tags=urfave_cli_no_docs", "-o", e.bin+"/", "./cmd/podlab", "./cmd/podlab-server", "./cmd/podlet")
+	// The podlet finds pause next to itself, as in bin/ after make build.
+	build := exec.Command("go", "build", "-tags=urfave_cli_no_docs", "-o", e.bin+"/", "./cmd/podlab", "./cmd/podlab-server", "./cmd/podlet", "./cmd/pause")
 	build.Dir = "../.."
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	t.Logf("built the binaries in %v", time.Since(start).Round(time.Millisecond))
 
-	e.env = append(os.Environ(), "PODLAB_RUN="+e.run, "PODLAB_CONFIG="+e.config, "NO_COLOR=1")
+	e.env = append(os.Environ(), "PODLAB_RUN="+e.run, "PODLAB_LIB="+e.lib, "PODLAB_CGROUP="+e.cgroup, "PODLAB_CONFIG="+e.config, "NO_COLOR=1")
 	t.Setenv("PODLAB_RUN", e.run) // for Load in the test itself
+	t.Setenv("PODLAB_CGROUP", e.cgroup)
 	e.upArgs = []string{"up", "--nodes", "2", "--underlay", e2eUnderlay, "--prefix", e2ePrefix, "--bridge", e2ePrefix + "-ul",
 		"--etcd-client-url", "http://" + freeAddr(t), "--etcd-peer-url", "http://" + freeAddr(t), "--timeout", "30s"}
 
@@ -255,6 +262,9 @@ func (e *e2e) checkGone(pids []*Process) {
 	if _, err := os.Stat(netnsDir); (err == nil) != e.netnsOK {
 		e.t.Errorf("%s: existed before %v, now %v", netnsDir, e.netnsOK, err)
 	}
+	for _, r := range e.hostResidue() {
+		e.t.Errorf("left behind: %s", r)
+	}
 }
 
 // processes returns every process the state records.
@@ -437,7 +447,11 @@ func TestUpStatusDown(t *testing.T) {
 		t.Errorf("up with a broken podlet: %v", err)
 	}
 	st = e.state()
-	e.mustPodlab("down")
+	out = e.mustPodlab("down")
+	t.Logf("podlab down after that:\n%s", out)
+	// That podlet cannot reset its node either: down does it from the host.
+	wantInOrder(t, out, "node1: removed 0 pod(s) from the host (podlet reset failed: exit status 1: podlet: cannot start: no luck)\n",
+		"node2: removed 0 pod(s) from the host (no podlet was started)\n")
 	e.checkGone(st.processes())
 
 	// A podlet that runs but never registers its node (this test binary,
@@ -454,7 +468,8 @@ func TestUpStatusDown(t *testing.T) {
 		t.Errorf("up with a silent podlet: %v", err)
 	}
 	st = e.state()
-	if out := e.mustPodlab("down"); !strings.Contains(out, "node1: stopped its podlet") {
+	if out := e.mustPodlab("down"); !strings.Contains(out, "node1: stopped its podlet") ||
+		!strings.Contains(out, `node1: removed 0 pod(s) from the host (podlet reset failed: exit status 2: podlet: unexpected argument "reset")`) {
 		t.Errorf("down after a timeout:\n%s", out)
 	}
 	e.checkGone(st.processes())

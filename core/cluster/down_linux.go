@@ -18,9 +18,11 @@ const (
 )
 
 // Down removes what Up made, as its state records it: it stops the
-// podlets, then podlab-server, deletes the nodes' links and network
-// namespaces and the bridge, the client config file (if it is still the
-// one for this cluster), the podlets' state, and the cluster's directory.
+// podlets, resets every node (its pods, which a stopped podlet leaves
+// running: reset_linux.go), stops podlab-server, deletes the nodes' links
+// and network namespaces and the bridge, the client config file (if it
+// is still the one for this cluster), the podlets' state, and the
+// cluster's directory.
 // Each step counts what is gone already as done, so Down works on a
 // cluster that is half up or half broken; if a step fails, the others
 // still run and the state stays, for Down to try again.
@@ -38,7 +40,11 @@ func Down(opts Options) error {
 		return nil
 	}
 	p.Title("podlab down: removing the cluster of %d node(s) on %s", st.Config.Nodes, st.Config.Underlay)
-	errs := st.stopProcesses(p)
+	// The podlets first, or they would start the pods again as the nodes
+	// reset; the server then, the network last.
+	errs := st.stopPodlets(p)
+	errs = append(errs, st.resetNodes(p)...)
+	errs = append(errs, st.stopServer(p)...)
 	errs = append(errs, st.deleteNetwork(p)...)
 	if path := st.ClientConfig; path != "" {
 		// Only if it still points to this cluster: "podlab up" of another
@@ -72,9 +78,9 @@ func Down(opts Options) error {
 	return nil
 }
 
-// stopProcesses stops the podlets, then the server: stopped first, the
+// stopPodlets stops the podlets, before the server: stopped first, the
 // server would see the podlets' last heartbeats fail for nothing.
-func (st *State) stopProcesses(p *Progress) []error {
+func (st *State) stopPodlets(p *Progress) []error {
 	var errs []error
 	for _, n := range st.Nodes {
 		if stopped, err := n.Podlet.stop(podletGrace); err != nil {
@@ -83,6 +89,12 @@ func (st *State) stopProcesses(p *Progress) []error {
 			p.Done("", "%s: stopped its podlet (pid %d)", n.Name, n.Podlet.PID)
 		}
 	}
+	return errs
+}
+
+// stopServer stops podlab-server.
+func (st *State) stopServer(p *Progress) []error {
+	var errs []error
 	if stopped, err := st.Server.Process.stop(serverGrace); err != nil {
 		errs = append(errs, fmt.Errorf("stop podlab-server: %w", err))
 	} else if stopped {

@@ -13,10 +13,15 @@ import (
 
 // TestMain lets the test binary be the daemon of the process tests: a
 // program that sleeps, one that ignores SIGTERM too. (A shell that execs
-// sleep would not do: its argv[0] changes with the exec.)
+// sleep would not do: its argv[0] changes with the exec.) As a podlet it
+// knows no "podlet reset", as an old podlet would not.
 func TestMain(m *testing.M) {
 	switch os.Getenv("PODLAB_CLUSTER_TEST_DAEMON") {
 	case "sleep":
+		if len(os.Args) > 1 && os.Args[1] == "reset" {
+			fmt.Println("podlet: unexpected argument \"reset\"")
+			os.Exit(2)
+		}
 		fmt.Println("started")
 		time.Sleep(time.Minute)
 		os.Exit(0)
