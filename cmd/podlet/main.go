@@ -168,6 +168,8 @@ func runPods(ctx context.Context, c *client.Client, o options, log *slog.Logger)
 		StateDir: filepath.Join(o.stateDir, "podlet"),
 		Backoff:  podlet.NewBackoff(o.backoffBase, o.backoffMax),
 		Recorder: rec,
+		Hooks:    podlet.LifecycleHooks{Runtime: rt},
+		Prober:   podlet.NewProbes(rt, rec),
 		Log:      log,
 	})
 }

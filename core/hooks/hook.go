@@ -57,7 +57,7 @@ func runHTTPHook(ctx context.Context, h *api.HTTPGetAction, c *api.Container, t 
 	if err != nil {
 		return err
 	}
-	_, err = httpGet(req) // the status does not count: see Run
+	_, err = httpGet(req, t) // the status does not count: see Run
 	return err
 }
 

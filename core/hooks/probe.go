@@ -113,7 +113,7 @@ func probeHTTP(ctx context.Context, h *api.HTTPGetAction, c *api.Container, t Ta
 	if err != nil {
 		return Failure, "", err
 	}
-	status, err := httpGet(req)
+	status, err := httpGet(req, t)
 	switch {
 	case err != nil:
 		return Failure, "GET " + req.URL.String(), err
@@ -129,7 +129,7 @@ func probeTCP(ctx context.Context, s *api.TCPSocketAction, c *api.Container, t T
 	if err != nil {
 		return Failure, "", err
 	}
-	if err := tcpConnect(ctx, addr); err != nil {
+	if err := tcpConnect(ctx, addr, t); err != nil {
 		return Failure, "TCP connection to " + addr, err
 	}
 	return Success, "", nil

@@ -210,6 +210,43 @@ func TestProbeTCP(t *testing.T) {
 	}
 }
 
+// A Target's Dial opens the connections of the httpGet and tcpSocket
+// handlers, of probes and hooks: here it takes those meant for the pod's
+// IP to the server on 127.0.0.1, as a podlet outside its node's network
+// namespace dials from inside it.
+func TestTargetDial(t *testing.T) {
+	c, local := newServer(t, http.NotFoundHandler())
+	port, _ := c.PortByName("http")
+	var mu sync.Mutex
+	var dialed []string
+	target := Target{PodIP: "192.0.2.1", Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		mu.Lock()
+		dialed = append(dialed, addr)
+		mu.Unlock()
+		var d net.Dialer
+		return d.DialContext(ctx, network, net.JoinHostPort(local.PodIP, strconv.Itoa(int(port))))
+	}}
+	tcp := execProbe()
+	tcp.ProbeHandler = api.ProbeHandler{TCPSocket: &api.TCPSocketAction{Port: api.FromString("http")}}
+	if result, message := Probe(t.Context(), tcp, c, target); result != Success {
+		t.Errorf("tcpSocket probe: %s, %q", result, message)
+	}
+	if result, message := Probe(t.Context(), httpProbe("/", api.FromString("http")), c, target); result != Failure ||
+		message != "HTTP probe failed with statuscode: 404" {
+		t.Errorf("httpGet probe: %s, %q; want the server's 404", result, message)
+	}
+	hook := &api.LifecycleHandler{HTTPGet: &api.HTTPGetAction{Port: api.FromString("http")}}
+	if err := Run(t.Context(), hook, c, target); err != nil {
+		t.Errorf("httpGet hook: %v", err)
+	}
+	want := "192.0.2.1:" + strconv.Itoa(int(port))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(dialed) != 3 || dialed[0] != want || dialed[1] != want || dialed[2] != want {
+		t.Errorf("dialed %q, want %q three times", dialed, want)
+	}
+}
+
 // freePort returns a port on 127.0.0.1 where nothing listens.
 func freePort(t *testing.T) int32 {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -26,6 +26,11 @@ type Target struct {
 	// core/runtime's ExecOutput. Exec should end the command when ctx
 	// ends; if it does not, the hook or probe stops waiting for it anyway.
 	Exec func(ctx context.Context, argv []string) (output string, exitCode int, err error)
+	// Dial, if set, opens the connections of httpGet and tcpSocket
+	// handlers; nil dials from the podlet's own network namespace. A
+	// podlet that runs outside its node's network namespace (a test's)
+	// dials from inside it.
+	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // execIn runs argv in the container of t and waits for it, or for ctx to
@@ -150,9 +155,13 @@ var httpClient = &http.Client{
 // connection is closed: the status is what counts.
 const maxBodyRead = 10 << 10
 
-// httpGet sends req and returns the response's status code.
-func httpGet(req *http.Request) (int, error) {
-	resp, err := httpClient.Do(req)
+// httpGet sends req from t and returns the response's status code.
+func httpGet(req *http.Request, t Target) (int, error) {
+	c := httpClient
+	if t.Dial != nil {
+		c = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: t.Dial}, CheckRedirect: c.CheckRedirect}
+	}
+	resp, err := c.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -161,10 +170,13 @@ func httpGet(req *http.Request) (int, error) {
 	return resp.StatusCode, nil
 }
 
-// tcpConnect opens a TCP connection to addr and closes it at once.
-func tcpConnect(ctx context.Context, addr string) error {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+// tcpConnect opens a TCP connection from t to addr and closes it at once.
+func tcpConnect(ctx context.Context, addr string, t Target) error {
+	dial := (&net.Dialer{}).DialContext
+	if t.Dial != nil {
+		dial = t.Dial
+	}
+	conn, err := dial(ctx, "tcp", addr)
 	if err != nil {
 		return err
 	}

@@ -150,7 +150,7 @@ func (p *planner) replaceSandbox() {
 		return
 	}
 	for _, c := range p.pod.AllContainers() {
-		p.kill(c.Name, "")
+		p.kill(c.Name, "", p.gracePeriod())
 	}
 	p.actions.CreateSandbox = true
 }
@@ -215,7 +215,7 @@ func (p *planner) advanceInit(c *api.Container) bool {
 	s := p.instance(c.Name)
 	switch {
 	case s.running():
-		p.killIfUnhealthy(c.Name)
+		p.killIfUnhealthy(c)
 		return c.IsSidecar() && s.started()
 	case !s.exited(): // created, but it did not start: try again
 		p.start(c.Name, true)
@@ -248,7 +248,7 @@ func (p *planner) keep(c *api.Container, init bool) {
 	case s == nil, !s.running() && !s.exited():
 		p.start(c.Name, init)
 	case s.running():
-		p.killIfUnhealthy(c.Name)
+		p.killIfUnhealthy(c)
 	case c.IsSidecar() || restarts(p.pod.Spec.RestartPolicy, s.exitCode()):
 		p.restart(c.Name, init, s)
 	}
@@ -262,35 +262,51 @@ func (p *planner) finish() {
 	p.actions = Actions{Finished: true} // drops what was planned before
 	for _, c := range p.pod.AllContainers() {
 		if !c.IsSidecar() {
-			p.kill(c.Name, "")
+			p.kill(c.Name, "", p.gracePeriod())
 		}
 	}
 	inits := p.pod.Spec.InitContainers
 	for i := len(inits) - 1; i >= 0 && len(p.actions.Kill) == 0; i-- {
 		if inits[i].IsSidecar() {
-			p.kill(inits[i].Name, "")
+			p.kill(inits[i].Name, "", p.gracePeriod())
 		}
 	}
 	p.actions.KillSandbox = len(p.actions.Kill) == 0
 }
 
-// kill stops container name if it runs, saying why (default: "Stopping
-// container <name>").
-func (p *planner) kill(name, message string) {
+// kill stops container name if it runs, with grace, saying why (default:
+// "Stopping container <name>").
+func (p *planner) kill(name, message string, grace time.Duration) {
 	if s := p.instance(name); s == nil || !s.running() {
 		return
 	}
 	if message == "" {
 		message = fmt.Sprintf("Stopping container %s", name)
 	}
-	p.actions.Kill = append(p.actions.Kill, Kill{Name: name, Message: message, GracePeriod: p.gracePeriod()})
+	p.actions.Kill = append(p.actions.Kill, Kill{Name: name, Message: message, GracePeriod: grace})
 }
 
-// killIfUnhealthy kills container name if a probe has asked for it.
-func (p *planner) killIfUnhealthy(name string) {
-	if message, ok := p.snap.Unhealthy[name]; ok {
-		p.kill(name, message)
+// killIfUnhealthy kills container c if a probe has asked for it.
+func (p *planner) killIfUnhealthy(c *api.Container) {
+	if message, ok := p.snap.Unhealthy[c.Name]; ok {
+		p.kill(c.Name, message, p.probeGracePeriod(c))
 	}
+}
+
+// probeGracePeriod is how long container c gets to stop when its failed
+// probe kills it: the terminationGracePeriodSeconds of that probe, if it
+// has one, else the pod's (SEMANTICS.md §4.2). The probe that failed is
+// the startup probe while the container has not started, else the
+// liveness probe (it runs only once the startup probe has succeeded).
+func (p *planner) probeGracePeriod(c *api.Container) time.Duration {
+	probe := c.LivenessProbe
+	if s := p.instance(c.Name); s != nil && !s.started() {
+		probe = c.StartupProbe
+	}
+	if probe == nil || probe.TerminationGracePeriodSeconds == nil {
+		return p.gracePeriod()
+	}
+	return max(time.Duration(*probe.TerminationGracePeriodSeconds)*time.Second, minimumGracePeriod)
 }
 
 // gracePeriod is how long a container gets to stop: what is left until

@@ -506,6 +506,45 @@ func TestUnhealthyContainerIsKilled(t *testing.T) {
 	}
 }
 
+// A container killed by its failed probe gets the probe's own
+// terminationGracePeriodSeconds, if it has one: the startup probe's
+// while it has not started, the liveness probe's after (SEMANTICS.md
+// §4.2); else the pod's.
+func TestProbeGracePeriod(t *testing.T) {
+	probe := func(grace *int64) *api.Probe {
+		return &api.Probe{ProbeHandler: api.ProbeHandler{Exec: &api.ExecAction{Command: []string{"true"}}},
+			TerminationGracePeriodSeconds: grace}
+	}
+	for _, tt := range []struct {
+		name              string
+		startup, liveness *api.Probe
+		started           *bool
+		want              time.Duration
+	}{
+		{"liveness probe's", nil, probe(new(int64(7))), nil, 7 * time.Second},
+		{"liveness probe without one: the pod's", nil, probe(nil), nil, 30 * time.Second},
+		{"startup probe's, not started", probe(new(int64(4))), probe(new(int64(7))), new(false), 4 * time.Second},
+		{"liveness probe's, started", probe(new(int64(4))), probe(new(int64(7))), new(true), 7 * time.Second},
+		{"at least 2 s", nil, probe(new(int64(1))), nil, 2 * time.Second},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPod(api.RestartPolicyAlways, nil, "app")
+			p.Spec.TerminationGracePeriodSeconds = new(int64(30))
+			p.Spec.Containers[0].StartupProbe, p.Spec.Containers[0].LivenessProbe = tt.startup, tt.liveness
+			n := newFakeNode(t, p)
+			n.syncUntilIdle()
+			s := n.snap.Containers["app"]
+			s.Started = tt.started
+			n.snap.Containers["app"] = s
+			n.snap.Unhealthy = map[string]string{"app": "Container app failed liveness probe, will be restarted"}
+			a := n.sync()
+			if len(a.Kill) != 1 || a.Kill[0].GracePeriod != tt.want {
+				t.Errorf("kill %s, want grace %v", fmtJSON(a.Kill), tt.want)
+			}
+		})
+	}
+}
+
 // A lost sandbox is replaced, and everything runs again in the new one,
 // init containers first; the restart counts go on.
 func TestSandboxReplaced(t *testing.T) {

@@ -8,11 +8,12 @@ import (
 )
 
 // The seams of the pod sync loop for the lifecycle hooks and the probes
-// (SEMANTICS.md §4), which core/hooks provides: an implementation builds a
-// hooks.Target from the sandbox (ps.IP()) and the container's state (exec
-// with the runtime's ExecOutput), runs hooks.Run, and keeps a
-// hooks.Manager per pod. The loop works without them: then no hook runs,
-// and every running container is started and ready.
+// (SEMANTICS.md §4), which core/hooks provides: LifecycleHooks and Probes
+// (pods_probes_linux.go) build a hooks.Target from the sandbox (ps.IP())
+// and the container's state (exec with the runtime's ExecOutput), run
+// hooks.Run, and keep a hooks.Manager per pod. The loop works without
+// them: then no hook runs, and every running container is started and
+// ready.
 
 // Hooks runs the lifecycle hooks of containers.
 //

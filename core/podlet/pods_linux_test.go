@@ -196,22 +196,25 @@ func (e *podletEnv) newRuntime() *runtime.Runtime {
 	return rt
 }
 
-// startPodlet runs the pod sync loop with a fresh runtime and back-off,
-// as a podlet that starts does, until e.stop.
+// startPodlet runs the pod sync loop with a fresh runtime, back-off,
+// hooks and probes, as a podlet that starts does, until e.stop.
 func (e *podletEnv) startPodlet() {
 	ctx, cancel := context.WithCancel(context.Background())
 	rec := client.NewRecorder(e.client, "podlet", itNode)
+	rt := e.newRuntime()
 	done := make(chan error, 1)
 	go func() {
 		done <- RunPods(ctx, PodsConfig{
 			Client:       e.client,
 			NodeName:     itNode,
 			NodeIP:       itNodeIP,
-			Runtime:      e.newRuntime(),
+			Runtime:      rt,
 			Network:      e.network,
 			StateDir:     e.stateDir,
 			Backoff:      NewBackoff(100*time.Millisecond, time.Second),
 			Recorder:     rec,
+			Hooks:        LifecycleHooks{Runtime: rt},
+			Prober:       NewProbes(rt, rec),
 			Log:          slog.Default(),
 			RelistPeriod: 100 * time.Millisecond,
 		})

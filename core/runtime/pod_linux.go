@@ -11,8 +11,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/podlab/podlab/core/api"
 	"github.com/podlab/podlab/core/network"
@@ -256,7 +259,45 @@ func (r *Runtime) RemovePod(ctx context.Context, name string, grace time.Duratio
 // Exec runs a command inside a running container of a Pod, like kubectl
 // exec: it enters every namespace of the container, the mount namespace
 // included (so the container's root filesystem), then joins its cgroup.
+// When ctx ends first, the command is killed and Exec returns ctx's error
+// with the exit code: a probe that timed out leaves nothing running.
 func (r *Runtime) Exec(ctx context.Context, st *State, argv []string, stdin *os.File, stdout, stderr *os.File) (int, error) {
+	return r.exec(ctx, st, argv, stdio{stdin, stdout, stderr}, false)
+}
+
+// ExecOutput runs a command in a container like Exec and returns what it
+// printed (stdout and stderr) and its exit code. The command runs in a
+// process group of its own, so that when ctx ends what it started in the
+// background (the "sleep" of "sh -c 'sleep 60'") is killed with it.
+func (r *Runtime) ExecOutput(ctx context.Context, st *State, argv ...string) (string, int, error) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return "", -1, err
+	}
+	defer pr.Close()
+	out := make(chan []byte, 1)
+	go func() { b, _ := io.ReadAll(pr); out <- b }()
+	code, err := r.exec(ctx, st, argv, stdio{nil, pw, pw}, true)
+	pw.Close()
+	select {
+	case b := <-out:
+		return string(b), code, err
+	case <-ctx.Done():
+		// A process that left the group may still hold the pipe open:
+		// stop reading, keep what came.
+		pr.SetReadDeadline(time.Now())
+		return string(<-out), code, cmp.Or(err, ctx.Err())
+	}
+}
+
+// stdio are the files of a command run by exec; nil is /dev/null.
+type stdio struct{ in, out, err *os.File }
+
+// exec runs argv in the container of st and waits for it, or kills it when
+// ctx ends: its process group if group (it has one of its own), else the
+// process alone (an interactive command stays in the terminal's
+// foreground group, where it may read the terminal).
+func (r *Runtime) exec(ctx context.Context, st *State, argv []string, std stdio, group bool) (int, error) {
 	if st.Status != Running || !proc.Alive(st.Pid, st.PidStart) {
 		return -1, fmt.Errorf("container %q is not running", st.Spec.Name)
 	}
@@ -264,7 +305,8 @@ func (r *Runtime) Exec(ctx context.Context, st *State, argv []string, stdin *os.
 	for _, t := range []ns.Type{ns.IPC, ns.UTS, ns.Net, ns.PID, ns.Mount} {
 		join[t] = ns.Path(st.Pid, t)
 	}
-	cmd := &exec.Cmd{Args: argv, Env: st.Env, Stdin: stdin, Stdout: stdout, Stderr: stderr, Dir: "/"}
+	cmd := &exec.Cmd{Args: argv, Env: st.Env, Stdin: std.in, Stdout: std.out, Stderr: std.err, Dir: "/",
+		SysProcAttr: &syscall.SysProcAttr{Setpgid: group}}
 	if st.Spec.WorkingDir != "" {
 		cmd.Dir = st.Spec.WorkingDir
 	}
@@ -287,23 +329,40 @@ func (r *Runtime) Exec(ctx context.Context, st *State, argv []string, stdin *os.
 	if cg, err := r.Cgroups.Open(st.Cgroup); err == nil {
 		cg.Add(cmd.Process.Pid)
 	}
+	target := cmd.Process.Pid
+	if group {
+		target = -target // the whole group: its id is its leader's pid
+	}
+	// Killed when ctx ends, but only before it is reaped: until then its
+	// pid, and the group's id, name it and nothing else.
+	var mu sync.Mutex
+	reaped, killed := false, false
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !reaped {
+			killed = syscall.Kill(target, syscall.SIGKILL) == nil
+		}
+	})
+	defer stop()
+	waitExited(cmd.Process.Pid)
+	mu.Lock()
+	reaped = true
+	mu.Unlock()
 	err = cmd.Wait()
 	code, _ := exitStatus(cmd.ProcessState, err)
+	if killed {
+		return code, fmt.Errorf("exec %q in container %q: %w", argv[0], st.Spec.Name, ctx.Err())
+	}
 	return code, nil
 }
 
-// ExecOutput runs a command in a container like Exec and returns what it
-// printed (stdout and stderr) and its exit code.
-func (r *Runtime) ExecOutput(ctx context.Context, st *State, argv ...string) (string, int, error) {
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		return "", -1, err
+// waitExited waits until process pid, a child, has exited, and leaves it
+// to be reaped (WNOWAIT) by cmd.Wait.
+func waitExited(pid int) {
+	var info unix.Siginfo
+	for unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil) == unix.EINTR {
 	}
-	out := make(chan []byte)
-	go func() { b, _ := io.ReadAll(pr); pr.Close(); out <- b }()
-	code, err := r.Exec(ctx, st, argv, nil, pw, pw)
-	pw.Close()
-	return string(<-out), code, err
 }
 
 // ForceRemovePod removes a Pod at once; one that does not exist counts as

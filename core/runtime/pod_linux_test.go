@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -289,6 +290,45 @@ spec:
 	}
 	if data, err := os.ReadFile(filepath.Join(hostDir, "file")); err != nil || string(data) != "kept\n" {
 		t.Errorf("the hostPath file: %q %v", data, err)
+	}
+}
+
+// A command run by ExecOutput ends with its context, and what it started
+// in the background with it: a probe that timed out leaves nothing
+// behind in the container.
+func TestExecOutputEndsWithContext(t *testing.T) {
+	ps := runPod(t, `{apiVersion: v1, kind: Pod, metadata: {name: exectimeout}, spec: {terminationGracePeriodSeconds: 1,
+		containers: [{name: app, image: busybox, command: [sleep, "3600"]}]}}`, nil)
+	st, err := rt.PodContainer(ps, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	out, _, err := rt.ExecOutput(ctx, st, "sh", "-c", "echo started; sleep 30 & sleep 30")
+	if took := time.Since(began); took > 5*time.Second || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("ExecOutput returned after %v with %v, want at the deadline with its error", took, err)
+	}
+	if out != "started\n" {
+		t.Errorf("output %q, want what came before the deadline", out)
+	}
+	cg, err := rt.Cgroups.Open(st.Cgroup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var procs []int
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if procs, _ = cg.Procs(); len(procs) == 1 {
+			break
+		}
+	}
+	if len(procs) != 1 || procs[0] != st.Pid {
+		t.Errorf("processes of the container after the exec: %v, want only its own %d", procs, st.Pid)
+	}
+	// A command that ends in time is no error.
+	if out, code, err := rt.ExecOutput(context.Background(), st, "echo", "hi"); out != "hi\n" || code != 0 || err != nil {
+		t.Errorf("echo hi: %q, %d, %v", out, code, err)
 	}
 }
 
