@@ -65,7 +65,10 @@ func TestValidateProbesAndHooks(t *testing.T) {
 		}, []string{liveness + `.httpGet.httpHeaders[1].name: Invalid value: "X Bad": a valid HTTP header must consist of alphanumeric characters or '-', like 'X-Header-Name'`}},
 		{"port 70000", func(p *Pod) { app(p).LivenessProbe = httpProbe(); app(p).LivenessProbe.HTTPGet.Port = FromInt32(70000) },
 			[]string{liveness + ".httpGet.port: Invalid value: 70000: must be between 1 and 65535, inclusive"}},
-		{"bad port name", func(p *Pod) { app(p).LivenessProbe = httpProbe(); app(p).LivenessProbe.HTTPGet.Port = FromString("8080") },
+		{"bad port name", func(p *Pod) {
+			app(p).LivenessProbe = httpProbe()
+			app(p).LivenessProbe.HTTPGet.Port = FromString("8080")
+		},
 			[]string{liveness + `.httpGet.port: Invalid value: "8080": must contain at least one letter (a-z)`}},
 		{"port name the container does not have", func(p *Pod) {
 			app(p).ReadinessProbe = httpProbe()

@@ -104,12 +104,20 @@ func maxOr(n int64) string {
 	return strconv.FormatInt(n, 10)
 }
 
-// readProcs lists the pids in a cgroup.procs file, one per line.
+// readProcs lists the pids in a cgroup.procs file, one per line, but
+// never the caller's own: on cgroup v1 a process is listed while any one
+// of its threads is in the group, and podlab starts a container's first
+// process from a throw-away thread that joins the container's cgroup for
+// a moment (see Start). Whoever kills "every process of the group" in that
+// moment must not kill itself.
 func readProcs(group, file string) ([]int, error) {
 	r := fileReader{group: group}
 	var pids []int
+	self := os.Getpid()
 	for line := range strings.Lines(r.text(file)) {
-		pids = append(pids, int(r.parse(file, strings.TrimSpace(line))))
+		if pid := int(r.parse(file, strings.TrimSpace(line))); pid != self {
+			pids = append(pids, pid)
+		}
 	}
 	if r.err != nil {
 		return nil, r.err
