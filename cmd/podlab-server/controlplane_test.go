@@ -310,3 +310,32 @@ func TestDefaultNamespacesAndTolerations(t *testing.T) {
 		t.Errorf("create without a token: %d, want 401", resp.StatusCode)
 	}
 }
+
+// TestWaitFor: client.WaitFor sees an object that does not exist yet
+// appear, and a change made after it started waiting.
+func TestWaitFor(t *testing.T) {
+	cp := startControlPlane(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pods := cp.client.Pods("default")
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		if _, err := pods.Create(ctx, newPod("later", "100m", nil)); err != nil {
+			t.Error(err)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+		if _, err := pods.Patch(ctx, "later", []byte(`{"metadata":{"labels":{"ready":"yes"}}}`)); err != nil {
+			t.Error(err)
+		}
+	}()
+	p, err := client.WaitFor(ctx, pods, "later", func(p *api.Pod) bool { return p.Labels["ready"] == "yes" })
+	if err != nil || p.Name != "later" {
+		t.Fatalf("WaitFor = %v, %v", p, err)
+	}
+	short, cancel2 := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel2()
+	if _, err := client.WaitFor(short, pods, "later", func(p *api.Pod) bool { return false }); err == nil {
+		t.Fatal("WaitFor with a condition that never holds returned no error")
+	}
+}

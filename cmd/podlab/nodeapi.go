@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
-	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -55,28 +53,13 @@ func connectNodes(c *cli.Context) (*nodeAPI, error) {
 
 // node returns a client of the node API of node, at its InternalIP.
 func (n *nodeAPI) node(node *api.Node) (*podlet.NodeClient, error) {
-	ip := nodeAddress(node, api.NodeInternalIP)
-	if ip == "" {
-		return nil, fmt.Errorf("node %q has no InternalIP address in its status: is its podlet running?", node.Name)
-	}
-	return podlet.NewNodeClient(net.JoinHostPort(ip, strconv.Itoa(n.port)), n.token), nil
+	return podlet.NodeClientOf(node, n.port, n.token)
 }
 
 // podNode finds a pod through the API server, and the node API of the node
 // it is bound to.
 func (n *nodeAPI) podNode(ctx context.Context, namespace, name string) (*api.Pod, *podlet.NodeClient, error) {
-	pod, err := n.api.Pods(namespace).Get(ctx, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	if pod.Spec.NodeName == "" {
-		return nil, nil, fmt.Errorf("pod %q is not bound to a node yet: no node runs it, so it has no logs and nothing to exec in (\"podlab describe pod %s\" tells why)", name, name)
-	}
-	node, err := n.api.Nodes().Get(ctx, pod.Spec.NodeName)
-	if err != nil {
-		return nil, nil, fmt.Errorf("pod %q runs on node %q: %w", name, pod.Spec.NodeName, err)
-	}
-	nc, err := n.node(node)
+	pod, nc, err := podlet.LocatePod(ctx, n.api, n.port, n.token, namespace, name)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/podlab/podlab/core/api"
+	"github.com/podlab/podlab/core/podlet"
 )
 
 // The tables of "podlab get": the columns of kubectl for each kind, with
@@ -375,18 +376,9 @@ func nodeCells(obj api.Object, now time.Time) (cells, wide []string) {
 	slices.Sort(roles)
 	cells = []string{status, orNone(strings.Join(roles, ",")), age(n.CreationTimestamp, now), orNone(n.Status.NodeInfo.KubeletVersion)}
 	info := n.Status.NodeInfo
-	wide = []string{orNone(nodeAddress(n, api.NodeInternalIP)), orNone(nodeAddress(n, api.NodeExternalIP)),
+	wide = []string{orNone(podlet.NodeAddress(n, api.NodeInternalIP)), orNone(podlet.NodeAddress(n, api.NodeExternalIP)),
 		orNone(info.OSImage), orNone(info.KernelVersion), orNone(info.ContainerRuntimeVersion)}
 	return cells, wide
-}
-
-func nodeAddress(n *api.Node, t api.NodeAddressType) string {
-	for _, a := range n.Status.Addresses {
-		if a.Type == t {
-			return a.Address
-		}
-	}
-	return ""
 }
 
 func namespaceCells(obj api.Object, now time.Time) (cells, wide []string) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/podlab/podlab/core/api"
 	"github.com/podlab/podlab/core/cluster"
+	"github.com/podlab/podlab/core/podlet"
 )
 
 var statusCommand = &cli.Command{
@@ -70,7 +71,7 @@ func printStatus(w io.Writer, r *cluster.Report, now time.Time) {
 	fmt.Fprintln(tw, "NAME\tSTATUS\tINTERNAL-IP\tPOD-CIDR\tAGE")
 	for _, n := range r.Nodes {
 		cells, _ := nodeCells(n, now)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.Name, cells[0], orNone(nodeAddress(n, api.NodeInternalIP)),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.Name, cells[0], orNone(podlet.NodeAddress(n, api.NodeInternalIP)),
 			orNone(n.Spec.PodCIDR), age(n.CreationTimestamp, now))
 	}
 	tw.Flush()
