@@ -44,10 +44,13 @@ images: build apps
 	@for a in $(APPS); do $(BIN)/podlab image build --binary $(BIN)/apps/$$a $$a || exit 1; done
 
 # test runs every test; the integration tests need root and run for real.
+# The fuzz test is bounded by a count of inputs, not by a time: Go 1.26's
+# fuzz coordinator can fail a timed run with "context deadline exceeded"
+# when its time is up on a busy machine (go.dev/issue/75804, fixed in 1.27).
 test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -p 1 -timeout 30m ./...
-	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 15s ./core/api/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 100000x ./core/api/
 
 # demo runs every lab without pauses and the reference solutions of their
 # exercises (labs/*/solution.sh), then grades them all.
