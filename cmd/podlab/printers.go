@@ -252,8 +252,20 @@ func podCells(obj api.Object, now time.Time) (cells, wide []string) {
 			lastRestart = t.FinishedAt
 		}
 	}
+	// Native sidecars count as containers of the pod, as in kubectl.
+	total := len(p.Spec.Containers)
+	for _, c := range p.Spec.InitContainers {
+		if c.IsSidecar() {
+			total++
+		}
+	}
 	for _, cs := range p.Status.ContainerStatuses {
 		if cs.Ready && cs.State.Running != nil {
+			ready++
+		}
+	}
+	for _, cs := range p.Status.InitContainerStatuses {
+		if cs.Ready && cs.State.Running != nil && isSidecar(p, cs.Name) {
 			ready++
 		}
 	}
@@ -261,8 +273,15 @@ func podCells(obj api.Object, now time.Time) (cells, wide []string) {
 	if restarts > 0 && !lastRestart.IsZero() {
 		restartText += " (" + age(lastRestart, now) + " ago)"
 	}
-	cells = []string{fmt.Sprintf("%d/%d", ready, len(p.Spec.Containers)), podStatus(p), restartText, age(p.CreationTimestamp, now)}
+	cells = []string{fmt.Sprintf("%d/%d", ready, total), podStatus(p), restartText, age(p.CreationTimestamp, now)}
 	return cells, []string{orNone(p.Status.PodIP), orNone(p.Spec.NodeName)}
+}
+
+// isSidecar tells whether the init container called name is a native
+// sidecar (restartPolicy: Always).
+func isSidecar(p *api.Pod, name string) bool {
+	i := slices.IndexFunc(p.Spec.InitContainers, func(c api.Container) bool { return c.Name == name })
+	return i >= 0 && p.Spec.InitContainers[i].IsSidecar()
 }
 
 // podStatus sums up a pod in one word, as the STATUS column of kubectl
@@ -281,6 +300,8 @@ func podStatus(p *api.Pod) string {
 		switch {
 		case t != nil && t.ExitCode == 0:
 			continue // done
+		case cs.Started != nil && *cs.Started && isSidecar(p, cs.Name):
+			continue // a native sidecar that started lets the next one start
 		case t != nil && t.Reason != "":
 			reason = "Init:" + t.Reason
 		case t != nil && t.Signal != 0:

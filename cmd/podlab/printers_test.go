@@ -60,6 +60,9 @@ func TestPodStatus(t *testing.T) {
 	}
 	deleting := pod(api.PodRunning, 0, nil, api.ContainerStatus{State: running, Ready: true})
 	deleting.DeletionTimestamp = &now
+	sidecarPod := pod(api.PodRunning, 1, []api.ContainerStatus{{Name: "collector", State: running, Ready: true, Started: new(true)}},
+		api.ContainerStatus{Name: "app", State: running, Ready: true})
+	sidecarPod.Spec.InitContainers[0] = api.Container{Name: "collector", RestartPolicy: new(api.ContainerRestartPolicyAlways)}
 	evicted := pod(api.PodFailed, 0, nil)
 	evicted.Status.Reason = "Evicted"
 
@@ -78,6 +81,7 @@ func TestPodStatus(t *testing.T) {
 			api.ContainerStatus{State: terminated(0, "Completed")}, api.ContainerStatus{State: running, Ready: true}), "NotReady"},
 		{"init running", pod(api.PodPending, 2, []api.ContainerStatus{{State: terminated(0, "Completed")}, {State: running}},
 			api.ContainerStatus{State: waiting("PodInitializing")}), "Init:1/2"},
+		{"sidecar started", sidecarPod, "Running"},
 		{"init failed", pod(api.PodPending, 1, []api.ContainerStatus{{State: terminated(1, "Error")}}), "Init:Error"},
 		{"init crash loop", pod(api.PodPending, 1, []api.ContainerStatus{{State: waiting("CrashLoopBackOff")}}), "Init:CrashLoopBackOff"},
 		{"evicted", evicted, "Evicted"},
@@ -87,6 +91,9 @@ func TestPodStatus(t *testing.T) {
 		if got := podStatus(tt.pod); got != tt.want {
 			t.Errorf("%s: podStatus = %q, want %q", tt.name, got, tt.want)
 		}
+	}
+	if cells, _ := podCells(sidecarPod, now); cells[0] != "2/2" {
+		t.Errorf("READY of a pod with a running sidecar and app = %q, want 2/2", cells[0])
 	}
 }
 
