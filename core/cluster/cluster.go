@@ -84,7 +84,8 @@ type Config struct {
 	// with "podlab"; a second cluster next to the first (as the tests
 	// run) takes another, like "podlabe2e".
 	Prefix string `json:"prefix"`
-	// Bridge is the underlay bridge on the host, <prefix>-underlay by
+	// Bridge is the underlay bridge on the host, <prefix>-underlay (or
+	// <prefix>-ul when that is too long for a link name) by
 	// default (at most 15 characters).
 	Bridge string `json:"bridge"`
 	// The embedded etcd of podlab-server, on loopback.
@@ -137,6 +138,9 @@ func (c Config) resolve(running *Config) (Config, error) {
 		c.Bridge = d.Bridge
 		if running == nil {
 			c.Bridge = c.Prefix + "-underlay"
+			if len(c.Bridge) > 15 { // IFNAMSIZ: a longer prefix gets a shorter suffix
+				c.Bridge = c.Prefix + "-ul"
+			}
 		}
 	}
 	if c.EtcdClientURL == "" {

@@ -59,7 +59,7 @@ func TestValidate(t *testing.T) {
 	}{
 		{Config{Prefix: "kind"}, `--prefix "kind": must be "podlab"`},
 		{Config{Prefix: "podlab-x"}, `--prefix "podlab-x"`},
-		{Config{Prefix: "podlabtest"}, `--bridge "podlabtest-underlay"`},
+		{Config{Prefix: "podlabtesting1"}, `--bridge "podlabtesting1-ul"`},
 		{Config{Bridge: "br0"}, `--bridge "br0"`},
 		{Config{Prefix: "podlabtesting", Bridge: "podlabtesting", Nodes: 10}, "the veth of node 10 would be \"podlabtesting-n10\""},
 		{Config{Underlay: p("172.30.0.0/28"), Nodes: 5}, "too small for 5 nodes"},
