@@ -53,13 +53,18 @@ test: deps
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 100000x ./core/api/
 
 # demo runs every lab without pauses and the reference solutions of their
-# exercises (labs/*/solution.sh), then grades them all.
+# exercises (labs/*/solution.sh), then grades them all. The labs from 09
+# on run on a cluster: podlab up starts one before the first of them, and
+# it stays up at the end, for the student to look at.
 demo: deps
 	@$(MAKE) --no-print-directory reset images
-	@for l in $(LABS); do \
+	@up=; for l in $(LABS); do \
+		case $$l in lab0[0-8]-*) ;; *) [ -n "$$up" ] || $(BIN)/podlab up || exit 1; up=1;; esac; \
 		$(BIN)/$$l --auto || exit 1; \
-		s=labs/$${l#lab}/solution.sh; [ ! -x $$s ] || PODLAB=$(BIN)/podlab $$s || exit 1; done
-	$(BIN)/checker run
+		s=labs/$${l#lab}/solution.sh; [ ! -x $$s ] || PODLAB=$(BIN)/podlab $$s || exit 1; done; \
+	$(BIN)/checker run; rc=$$?; \
+	[ -z "$$up" ] || echo "The cluster stays up: sudo $(BIN)/podlab get pods -A shows it, sudo $(BIN)/podlab down removes it."; \
+	exit $$rc
 
 # bench: container start (median of 20), pod start (median of 20 pods,
 # until the app runs and the pod IP answers ping) and the teardown of the
@@ -69,11 +74,14 @@ bench: deps
 	$(GO) test -count=1 -run '^$$' -bench BenchmarkPodStart -benchtime 1x ./core/runtime/
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 3x ./cmd/pause/
 
-# reset removes what the labs left running and every other container
-# (images stay: they live in /var/lib/podlab/images).
+# reset removes what the labs left running, the local cluster if one is
+# up, and every other container (images stay: they live in
+# /var/lib/podlab/images).
 reset:
 	@for l in $(shell echo $(LABS) | tr ' ' '\n' | sort -r | grep -v lab00); do \
 		[ ! -x $(BIN)/$$l ] || $(BIN)/$$l --cleanup --auto >/dev/null || exit 1; done
+	@[ ! -x $(BIN)/podlab ] || { out=$$($(BIN)/podlab down 2>&1) || { echo "$$out"; exit 1; }; \
+		case "$$out" in "no cluster here"*) ;; *) echo "$$out";; esac; }
 	@[ ! -x $(BIN)/podlab ] || for p in $$($(BIN)/podlab pod ls --quiet); do \
 		$(BIN)/podlab pod rm --grace-period 0 $$p >/dev/null || exit 1; done
 	@[ ! -x $(BIN)/podlab ] || for c in $$($(BIN)/podlab container ls --quiet); do \
