@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -42,10 +43,16 @@ func Run(ctx context.Context, c *client.Client, rec *client.Recorder) {
 		OnUpdate: func(_, p *api.Pod) { s.podChanged(p) },
 		OnDelete: s.podDeleted,
 	})
-	// Any change to a node may make room for a pending pod: try them all.
+	// A node that joins, or changes in a way the filters see, may make
+	// room for a pending pod: try them all. A heartbeat changes only
+	// timestamps, and trying again would only repeat the same verdict.
 	s.nodes.AddHandler(client.Handler[*api.Node]{
-		OnAdd:    func(*api.Node) { s.retryPending() },
-		OnUpdate: func(_, _ *api.Node) { s.retryPending() },
+		OnAdd: func(*api.Node) { s.retryPending() },
+		OnUpdate: func(old, cur *api.Node) {
+			if !reflect.DeepEqual(NodeInfoOf(old, nil), NodeInfoOf(cur, nil)) {
+				s.retryPending()
+			}
+		},
 		OnDelete: func(*api.Node) { s.retryPending() },
 	})
 	go s.pods.Run(ctx)
