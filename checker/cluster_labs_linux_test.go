@@ -30,6 +30,7 @@ import (
 // clusterLabs are the labs that run on a cluster, in order.
 var clusterLabs = []string{
 	"lab09-api-and-scheduling",
+	"lab10-pod-lifecycle",
 }
 
 const (
