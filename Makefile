@@ -68,11 +68,15 @@ demo: deps
 
 # bench: container start (median of 20), pod start (median of 20 pods,
 # until the app runs and the pod IP answers ping) and the teardown of the
-# 20, and the peak memory of pause.
+# 20, and the peak memory of pause; then the local cluster, on its own
+# 2-node cluster: podlab up until Ready, a pod's create → Running (p50,
+# p99 of 50), 100 pods at once, and the memory of podlab-server and a
+# podlet with 0 and 50 pods, each with its goal.
 bench: deps
 	$(GO) test -count=1 -run '^$$' -bench BenchmarkContainerStart -benchtime 20x ./core/runtime/
 	$(GO) test -count=1 -run '^$$' -bench BenchmarkPodStart -benchtime 1x ./core/runtime/
 	$(GO) test -count=1 -run '^$$' -bench . -benchtime 3x ./cmd/pause/
+	$(GO) test -count=1 -run '^$$' -bench BenchmarkCluster -benchtime 1x -timeout 20m ./core/cluster/
 
 # reset removes what the labs left running, the local cluster if one is
 # up, and every other container (images stay: they live in

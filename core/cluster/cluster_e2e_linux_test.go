@@ -1,13 +1,16 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -29,20 +32,24 @@ import (
 func init() { runtime.LockOSThread() }
 
 // e2e is a cluster of the real binaries, isolated from a real one: its
-// own underlay (172.30.250.0/24), names (podlabe2e-...), etcd ports, state
-// directory (PODLAB_RUN), image store (PODLAB_LIB), parent cgroup
-// (PODLAB_CGROUP) and client config (PODLAB_CONFIG).
+// own underlay (172.30.250.0/24 for the tests), names (podlabe2e-...),
+// etcd ports, state directory (PODLAB_RUN), image store (PODLAB_LIB),
+// parent cgroup (PODLAB_CGROUP) and client config (PODLAB_CONFIG). The
+// benchmarks run one too, with an underlay and names of their own.
 type e2e struct {
-	t       *testing.T
-	bin     string   // podlab, podlab-server, podlet and pause, built for the test
-	env     []string // of every podlab command
-	run     string   // PODLAB_RUN
-	lib     string   // PODLAB_LIB: the images of the pods
-	cgroup  string   // PODLAB_CGROUP: the nodes' pods go below <cgroup>/<node>
-	config  string   // PODLAB_CONFIG, in a directory up must make
-	upArgs  []string
-	netnsOK bool         // /run/netns existed before the test
-	before  hostSnapshot // the host before the test
+	t        testing.TB
+	prefix   string         // of every name the cluster makes in the kernel
+	underlay string         // "172.30.250.": how the underlay's addresses start
+	rule     *regexp.Regexp // an iptables rule that matches is the cluster's
+	bin      string         // podlab, podlab-server, podlet and pause, built for the test
+	env      []string       // of every podlab command
+	run      string         // PODLAB_RUN
+	lib      string         // PODLAB_LIB: the images of the pods
+	cgroup   string         // PODLAB_CGROUP: the nodes' pods go below <cgroup>/<node>
+	config   string         // PODLAB_CONFIG, in a directory up must make
+	upArgs   []string
+	netnsOK  bool         // /run/netns existed before the test
+	before   hostSnapshot // the host before the test
 }
 
 const (
@@ -50,17 +57,30 @@ const (
 	e2eUnderlay = "172.30.250.0/24"
 )
 
-func newE2E(t *testing.T) *e2e {
+func newE2E(t *testing.T) *e2e { return newCluster(t, e2ePrefix, e2eUnderlay, "") }
+
+// newCluster builds the binaries and readies a cluster of names with
+// prefix on underlay, a /24, with pods in podCIDR ("": the default,
+// 10.244.0.0/16); e.upArgs bring it up.
+func newCluster(t testing.TB, prefix, underlay, podCIDR string) *e2e {
 	if os.Geteuid() != 0 {
 		t.Skip("podlab up needs root")
 	}
 	if testing.Short() {
 		t.Skip("builds the binaries and starts a cluster")
 	}
-	if residue := e2eResidue(); len(residue) > 0 {
+	ul := netip.MustParsePrefix(underlay)
+	pods := netip.MustParsePrefix(cmp.Or(podCIDR, "10.244.0.0/16"))
+	if ul.Bits() != 24 || pods.Bits() != 16 {
+		t.Fatalf("underlay %s, pods %s: want a /24 and a /16", ul, pods)
+	}
+	ulNet := strings.TrimSuffix(ul.Masked().Addr().String(), "0")
+	podNet := strings.TrimSuffix(pods.Masked().Addr().String(), "0.0")
+	if residue := clusterResidue(prefix, ulNet); len(residue) > 0 {
 		t.Fatalf("a test cluster is here already, remove it first: %v", residue)
 	}
-	e := &e2e{t: t, bin: t.TempDir(), run: t.TempDir(), lib: t.TempDir(), cgroup: fmt.Sprintf("%s-%d", e2ePrefix, os.Getpid())}
+	e := &e2e{t: t, prefix: prefix, underlay: ulNet, bin: t.TempDir(), run: t.TempDir(), lib: t.TempDir(), cgroup: fmt.Sprintf("%s-%d", prefix, os.Getpid()),
+		rule: regexp.MustCompile(regexp.QuoteMeta(podNet) + "|" + regexp.QuoteMeta(ulNet) + "|" + prefix)}
 	e.config = filepath.Join(t.TempDir(), "home", ".podlab", "config")
 	_, err := os.Stat(netnsDir)
 	e.netnsOK = err == nil
@@ -78,8 +98,11 @@ func newE2E(t *testing.T) *e2e {
 	e.env = append(os.Environ(), "PODLAB_RUN="+e.run, "PODLAB_LIB="+e.lib, "PODLAB_CGROUP="+e.cgroup, "PODLAB_CONFIG="+e.config, "NO_COLOR=1")
 	t.Setenv("PODLAB_RUN", e.run) // for Load in the test itself
 	t.Setenv("PODLAB_CGROUP", e.cgroup)
-	e.upArgs = []string{"up", "--nodes", "2", "--underlay", e2eUnderlay, "--prefix", e2ePrefix, "--bridge", e2ePrefix + "-ul",
+	e.upArgs = []string{"up", "--nodes", "2", "--underlay", underlay, "--prefix", prefix, "--bridge", prefix + "-ul",
 		"--etcd-client-url", "http://" + freeAddr(t), "--etcd-peer-url", "http://" + freeAddr(t), "--timeout", "30s"}
+	if podCIDR != "" {
+		e.upArgs = append(e.upArgs, "--pod-cidr", podCIDR)
+	}
 
 	// The daemons leave podlab in their own sessions; when podlab exits
 	// they become the children of the nearest subreaper. Be it, so the
@@ -95,14 +118,14 @@ func newE2E(t *testing.T) *e2e {
 		}
 		e.reap()
 		unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
-		if residue := e2eResidue(); len(residue) > 0 {
+		if residue := e.residue(); len(residue) > 0 {
 			t.Errorf("left behind: %v", residue)
 		}
 	})
 	return e
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -206,28 +229,31 @@ func (e *e2e) kill(p *Process) {
 	}
 }
 
-// e2eResidue lists what a test cluster left in the kernel: named network
-// namespaces and links with the test's prefix, and processes of the
-// test's binaries (any test's: their paths have "podlabe2e" nowhere, so
-// look for the flags only a test cluster has).
-func e2eResidue() []string {
+func (e *e2e) residue() []string { return clusterResidue(e.prefix, e.underlay) }
+
+// clusterResidue lists what a test cluster left in the kernel: named
+// network namespaces and links with the test's prefix, and processes of
+// the test's binaries (any test's: their paths have "podlabe2e" nowhere,
+// so look for the flags only a test cluster has: addresses of its
+// underlay, which start with ulNet, or the names of its nodes).
+func clusterResidue(prefix, ulNet string) []string {
 	var residue []string
 	entries, _ := os.ReadDir(netnsDir)
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), e2ePrefix+"-") {
+		if strings.HasPrefix(e.Name(), prefix+"-") {
 			residue = append(residue, "netns "+e.Name())
 		}
 	}
 	links, _ := netlink.LinkList()
 	for _, l := range links {
-		if strings.HasPrefix(l.Attrs().Name, e2ePrefix+"-") {
+		if strings.HasPrefix(l.Attrs().Name, prefix+"-") {
 			residue = append(residue, "link "+l.Attrs().Name)
 		}
 	}
 	for _, pid := range proc.List() {
 		args := strings.Join(proc.Cmdline(pid), " ")
 		if st, err := proc.ReadStat(pid); err == nil && st.State != 'Z' &&
-			(strings.Contains(args, "172.30.250.") || strings.Contains(args, e2ePrefix+"-node")) {
+			(strings.Contains(args, ulNet) || strings.Contains(args, prefix+"-node")) {
 			residue = append(residue, fmt.Sprintf("process %d: %s", pid, args))
 		}
 	}
@@ -239,7 +265,7 @@ func e2eResidue() []string {
 func (e *e2e) checkGone(pids []*Process) {
 	e.t.Helper()
 	e.reap()
-	if residue := e2eResidue(); len(residue) > 0 {
+	if residue := e.residue(); len(residue) > 0 {
 		e.t.Errorf("left behind: %v", residue)
 	}
 	for _, p := range pids {
@@ -486,7 +512,7 @@ func hasRow(out string, row []string) bool {
 	return false
 }
 
-func mustInode(t *testing.T, path string) uint64 {
+func mustInode(t testing.TB, path string) uint64 {
 	var st unix.Stat_t
 	if err := unix.Stat(path, &st); err != nil {
 		t.Fatal(err)

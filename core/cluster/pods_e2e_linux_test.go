@@ -60,7 +60,7 @@ func TestPodsAndDown(t *testing.T) {
 }
 
 // wantInOrder checks that out has each of want, in this order.
-func wantInOrder(t *testing.T, out string, want ...string) {
+func wantInOrder(t testing.TB, out string, want ...string) {
 	t.Helper()
 	rest := out
 	for _, w := range want {
@@ -171,10 +171,6 @@ type hostSnapshot struct {
 	rules map[string]bool // iptables-save, without counters
 }
 
-// The test's addresses and names: an iptables rule that has any is the
-// test's.
-var e2eRule = regexp.MustCompile(`10\.244\.|172\.30\.250\.|` + e2ePrefix)
-
 func (e *e2e) snapshot() hostSnapshot {
 	s := hostSnapshot{procs: map[int]uint64{}, rules: map[string]bool{}}
 	for _, pid := range proc.List() {
@@ -209,12 +205,12 @@ func (e *e2e) hostResidue() []string {
 		}
 	}
 	for rule := range now.rules {
-		if !e.before.rules[rule] && e2eRule.MatchString(rule) {
+		if !e.before.rules[rule] && e.rule.MatchString(rule) {
 			residue = append(residue, "iptables rule "+rule)
 		}
 	}
 	for rule := range e.before.rules {
-		if !now.rules[rule] && e2eRule.MatchString(rule) && len(now.rules) > 0 {
+		if !now.rules[rule] && e.rule.MatchString(rule) && len(now.rules) > 0 {
 			residue = append(residue, "iptables rule deleted: "+rule)
 		}
 	}
