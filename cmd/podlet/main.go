@@ -142,7 +142,9 @@ func serve(ctx context.Context, o options, log *slog.Logger) error {
 // node IPAM controller has given the Node its podCIDR: the subnet of the
 // node's bridge, inside the network namespace the podlet runs in.
 func runPods(ctx context.Context, c *client.Client, o options, log *slog.Logger) error {
-	cidr, err := podlet.WaitForPodCIDR(ctx, c.Nodes(), o.node.Name, time.Second, log)
+	// The node IPAM controller answers within milliseconds of the Node's
+	// registration: look often, or the first pod waits for the next look.
+	cidr, err := podlet.WaitForPodCIDR(ctx, c.Nodes(), o.node.Name, 100*time.Millisecond, log)
 	if ctx.Err() != nil {
 		return nil
 	}
