@@ -172,7 +172,9 @@ func main() {
 					return err
 				}
 				scratch, kept := temp.Volumes["scratch"], filepath.Join(hostPath, "from-temp.txt")
-				if !poll(func() bool { _, err := os.Stat(kept); return err == nil }) {
+				// Wait for the whole line, not for the file: the shell
+				// creates it empty first, then writes.
+				if !poll(func() bool { b, _ := os.ReadFile(kept); return strings.HasSuffix(string(b), "\n") }) {
 					return fmt.Errorf("lab06-temp wrote no %s", kept)
 				}
 				r.Value("emptyDir \"scratch\" on the host", scratch)
