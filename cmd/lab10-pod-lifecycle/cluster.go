@@ -31,16 +31,7 @@ func hostDir() string { return filepath.Join(paths.Run(), "lab10") }
 // connect reaches the cluster of the client config that "podlab up"
 // wrote, and makes sure its API server answers.
 func connect(ctx context.Context) (*client.Client, error) {
-	cfg, err := client.LoadConfig(client.DefaultConfigPath())
-	if err != nil {
-		return nil, errNoCluster
-	}
-	c, err := client.New(cfg)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		_, _, err = c.Nodes().List(ctx, client.ListOptions{})
-	}
+	c, _, err := client.Connect(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w (%v)", errNoCluster, err)
 	}

@@ -31,17 +31,8 @@ type cluster struct {
 
 // connect reads the client config and asks the API server for its nodes.
 func connect(ctx context.Context) (*cluster, error) {
-	cfg, err := client.LoadConfig(client.DefaultConfigPath())
+	c, cfg, err := client.Connect(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("%w (%v)", errNoCluster, err)
-	}
-	c, err := client.New(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("%w (%v)", errNoCluster, err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if _, _, err := c.Nodes().List(ctx, client.ListOptions{}); err != nil {
 		return nil, fmt.Errorf("%w (%v)", errNoCluster, err)
 	}
 	return &cluster{api: c, token: cfg.Token}, nil

@@ -2,10 +2,12 @@ package client
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -75,4 +77,28 @@ func WriteConfig(path string, cfg Config) error {
 		return fmt.Errorf("write cluster config: %w", err)
 	}
 	return nil
+}
+
+// connectTimeout bounds the first request of Connect.
+const connectTimeout = 5 * time.Second
+
+// Connect returns a client for the cluster of the config file at
+// DefaultConfigPath, with the config, once its API server has answered a
+// first request (a list of the Nodes): what a lab or a tool needs before
+// it changes anything. Its error says what is missing.
+func Connect(ctx context.Context) (*Client, Config, error) {
+	cfg, err := LoadConfig(DefaultConfigPath())
+	if err != nil {
+		return nil, cfg, err
+	}
+	c, err := New(cfg)
+	if err != nil {
+		return nil, cfg, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if _, _, err := c.Nodes().List(ctx, ListOptions{}); err != nil {
+		return nil, cfg, err
+	}
+	return c, cfg, nil
 }
