@@ -33,14 +33,22 @@ type NodeClient struct {
 // inspect) when the caller's context has no deadline.
 const nodeRequestTimeout = 30 * time.Second
 
+// nodeTransport is shared by every NodeClient: a Transport of its own per
+// client would keep its idle connection to the node (and two goroutines)
+// open for as long as the process lives, one more for each "podlab logs"
+// or check of the checker. No proxy: nodes are reached directly.
+var nodeTransport = &http.Transport{
+	DialContext:     (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+	IdleConnTimeout: 90 * time.Second,
+}
+
 // NewNodeClient returns a client of the node API at addr, a host:port.
 func NewNodeClient(addr, token string) *NodeClient {
-	dialer := &net.Dialer{Timeout: 5 * time.Second}
 	return &NodeClient{
 		base:  "http://" + addr,
 		token: token,
 		// No overall timeout: a followed log or an exec lasts.
-		http: &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}},
+		http: &http.Client{Transport: nodeTransport},
 	}
 }
 
