@@ -4,8 +4,9 @@ package checker_test
 // checks, run for real as root on a cluster of their own: every check
 // fails on a fresh cluster, passes after its lab, passes again after a
 // second run of the lab, the exercise checks pass only after the lab's
-// reference solution, every check fails again after --cleanup, and "podlab
-// down" leaves nothing behind.
+// reference solution, every check fails again after --cleanup (and the
+// removal of the exercise's pods that outlive it), and "podlab down" leaves
+// nothing behind.
 //
 // The cluster is isolated from a real one, as core/cluster's e2e tests
 // isolate theirs: its own underlay (172.30.249.0/24), link and namespace
@@ -27,11 +28,26 @@ import (
 	"github.com/podlab/podlab/core/proc"
 )
 
-// clusterLabs are the labs that run on a cluster, in order.
-var clusterLabs = []string{
-	"lab09-api-and-scheduling",
-	"lab10-pod-lifecycle",
+// clusterLab is a lab that runs on a cluster.
+type clusterLab struct {
+	bin string // the lab's binary, lab<NN>-<name>
+	// outlive are the pods ("<ns>/<name>") that the lab's reference
+	// solution creates and that the lab's --cleanup leaves, by design: it
+	// removes only what the lab created. The test removes them after
+	// checking that the exercise still passes without the lab.
+	outlive []string
 }
+
+// clusterLabs are the labs that run on a cluster, in order.
+var clusterLabs = []clusterLab{
+	{bin: "lab09-api-and-scheduling"},
+	{bin: "lab10-pod-lifecycle"},
+	{bin: "lab11-container-patterns", outlive: []string{"default/configured"}},
+}
+
+// clusterImages are the images the cluster labs run, built in the test's
+// image store: busybox first, then the workload apps (built on it).
+var clusterImages = []string{"busybox", "hello"}
 
 const (
 	clusterPrefix   = "podlabl"
@@ -57,7 +73,8 @@ func TestClusterLabsAndChecks(t *testing.T) {
 	t.Setenv("PODLAB_POD_SUBNET", "")
 
 	// Without a cluster a lab says so and changes nothing.
-	for _, lab := range clusterLabs {
+	for _, l := range clusterLabs {
+		lab := l.bin
 		out, code := podlab(t, lab, "--auto")
 		if code == 0 || !strings.Contains(out, "no cluster: start one with sudo podlab up") {
 			t.Errorf("%s without a cluster: exit %d\n%s", lab, code, out)
@@ -67,7 +84,13 @@ func TestClusterLabsAndChecks(t *testing.T) {
 		}
 	}
 
-	mustRun(t, "podlab", "image", "build", "busybox")
+	for _, image := range clusterImages {
+		if image == "busybox" {
+			mustRun(t, "podlab", "image", "build", "busybox")
+		} else {
+			mustRun(t, "podlab", "image", "build", "--binary", filepath.Join(bin, "apps", image), image)
+		}
+	}
 	start := time.Now()
 	t.Cleanup(func() {
 		out, _ := podlab(t, "podlab", "down")
@@ -94,11 +117,11 @@ func TestClusterLabsAndChecks(t *testing.T) {
 
 	t.Run("fresh cluster: every check fails", func(t *testing.T) {
 		for _, lab := range clusterLabs {
-			expect(t, "fresh cluster", lab[3:5], false, false)
+			expect(t, "fresh cluster", lab.bin[3:5], false, false)
 		}
 	})
-	for _, lab := range clusterLabs {
-		n := lab[3:5]
+	for _, l := range clusterLabs {
+		lab, n := l.bin, l.bin[3:5]
 		t.Run(n, func(t *testing.T) {
 			start := time.Now()
 			mustRun(t, lab, "--auto")
@@ -114,6 +137,10 @@ func TestClusterLabsAndChecks(t *testing.T) {
 				expect(t, "after the exercise's solution", n, true, true)
 			}
 			mustRun(t, lab, "--cleanup")
+			if len(l.outlive) > 0 {
+				expect(t, "after cleanup, the exercise's pods still there", n, false, true)
+				removePods(t, l.outlive)
+			}
 			expect(t, "after cleanup", n, false, false)
 			if out := mustRun(t, lab, "--cleanup"); !strings.Contains(out, "nothing to clean up") {
 				t.Errorf("a second cleanup should find nothing:\n%s", out)
@@ -121,7 +148,27 @@ func TestClusterLabsAndChecks(t *testing.T) {
 			t.Logf("lab %s in %v", n, time.Since(start).Round(time.Millisecond))
 		})
 	}
-	mustRun(t, "podlab", "image", "rm", "busybox")
+	for i := len(clusterImages) - 1; i >= 0; i-- { // an app's image is a child of busybox's
+		mustRun(t, "podlab", "image", "rm", clusterImages[i])
+	}
+}
+
+// removePods deletes pods ("<ns>/<name>") at once and waits until the API
+// no longer has them.
+func removePods(t *testing.T, pods []string) {
+	t.Helper()
+	for _, p := range pods {
+		ns, name, _ := strings.Cut(p, "/")
+		mustRun(t, "podlab", "delete", "pod", "-n", ns, name, "--grace-period", "0")
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+			if _, code := podlab(t, "podlab", "get", "pod", "-n", ns, name); code != 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("pod %s is still there 30s after its deletion", p)
+			}
+		}
+	}
 }
 
 func freeAddr(t *testing.T) string {
