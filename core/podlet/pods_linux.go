@@ -141,6 +141,9 @@ type podMemory struct {
 	// backOffs holds, per container, the end of the back-off last
 	// announced with a BackOff Event: one Event per wait, not per sync.
 	backOffs map[string]time.Time
+	// nameHeldSince is when the pod began to wait for the sandbox of a
+	// deleted pod of its name (see nameHeld).
+	nameHeldSince time.Time
 }
 
 // RunPods runs the pods the scheduler binds to the node until ctx ends,
@@ -263,6 +266,10 @@ func (l *syncLoop) sync(ctx context.Context, uid string) error {
 	acted, actErr := l.act(ctx, pod, ps, mem, a)
 	if err := l.writeStatus(ctx, cached, mem, status, pod.Status.Phase); err != nil {
 		return errors.Join(actErr, err)
+	}
+	if errors.Is(actErr, errNameHeld) {
+		l.queue.AddAfter(uid, nameHeldPoll)
+		return nil
 	}
 	if actErr != nil {
 		return actErr
@@ -430,6 +437,9 @@ func (l *syncLoop) createSandbox(ctx context.Context, pod *api.Pod, old *runtime
 		}
 	}
 	mem.record = podRecord{}
+	if waiting, err := l.nameHeld(pod, mem); waiting || err != nil {
+		return err
+	}
 	ps, err := l.cfg.Runtime.CreateSandbox(ctx, pod, l.cfg.Network)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -441,6 +451,50 @@ func (l *syncLoop) createSandbox(ctx context.Context, pod *api.Pod, old *runtime
 	mem.record.Sandbox = ps.CreatedAt
 	return l.records.save(pod.UID, mem.record)
 }
+
+// nameHeldWait is how long a pod made again under the name of a deleted
+// one waits for the old sandbox to go before it tries to make its own, and
+// nameHeldPoll how often it looks meanwhile.
+const (
+	nameHeldWait = 10 * time.Second
+	nameHeldPoll = 200 * time.Millisecond
+)
+
+// nameHeld reports whether the pod must wait for the sandbox of another
+// pod of its namespace and name, gone from the API server or being
+// deleted: the runtime names sandboxes by namespace and name, and the old
+// pod's worker is removing it (its uid is queued to be sure). The pod is
+// synced again in nameHeldPoll, without a FailedCreatePodSandBox Event and
+// the error back-off, as the kubelet kills the old pod before it starts
+// the new one. After nameHeldWait, CreateSandbox says what holds the name.
+func (l *syncLoop) nameHeld(pod *api.Pod, mem *podMemory) (bool, error) {
+	sandboxes, err := l.cfg.Runtime.Sandboxes()
+	if err != nil {
+		return false, fmt.Errorf("list the sandboxes on the node: %w", err)
+	}
+	for _, ps := range sandboxes {
+		if ps.Pod.Namespace != pod.Namespace || ps.Pod.Name != pod.Name || ps.Pod.UID == pod.UID {
+			continue
+		}
+		if p := l.podByUID(ps.Pod.UID); p != nil && p.DeletionTimestamp == nil {
+			break // a pod that stays: CreateSandbox says so
+		}
+		if mem.nameHeldSince.IsZero() {
+			mem.nameHeldSince = time.Now()
+			l.log.Info("waiting for the sandbox of the deleted pod of the same name to go", "pod", podKey(pod), "uid", pod.UID, "old", ps.Pod.UID)
+		}
+		if time.Since(mem.nameHeldSince) > nameHeldWait {
+			break
+		}
+		l.queue.Add(ps.Pod.UID)
+		return true, errNameHeld
+	}
+	mem.nameHeldSince = time.Time{}
+	return false, nil
+}
+
+// errNameHeld: the pod waits for the sandbox of a deleted pod of its name.
+var errNameHeld = errors.New("the name is held by the sandbox of a deleted pod")
 
 // removeSandbox removes the sandbox of a pod that will run nothing again:
 // its pause process goes and its IP address is free for another pod. Its

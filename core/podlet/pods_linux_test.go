@@ -441,6 +441,8 @@ spec:
 
 	t.Run("GracefulDelete", func(t *testing.T) { e.testGracefulDelete(t) })
 
+	t.Run("DeletedAndMadeAgain", func(t *testing.T) { e.testDeletedAndMadeAgain(t) })
+
 	t.Run("AdoptionAfterRestart", func(t *testing.T) {
 		if web == nil {
 			t.Skip("no running pod")
@@ -567,6 +569,46 @@ func (e *podletEnv) testGracefulDelete(t *testing.T) {
 }
 
 // waitEvent waits for an Event of reason about pod.
+// testDeletedAndMadeAgain: a pod deleted with grace 0 and made again at
+// once under its name runs within a few seconds: the new pod waits for the
+// old one's sandbox to go, which holds the name on the node, and does not
+// fail to make its own (no FailedCreatePodSandBox).
+func (e *podletEnv) testDeletedAndMadeAgain(t *testing.T) {
+	ctx := context.Background()
+	old := e.createPod(t, runningPod("again"))
+	e.waitPod(t, "again", "Running", phaseIs(api.PodRunning))
+	if _, err := e.client.Pods(api.NamespaceDefault).Delete(ctx, "again", client.DeleteOptions{GracePeriodSeconds: new(int64(0))}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitGone(t, "again", 5*time.Second)
+	began := time.Now()
+	made := e.createPod(t, runningPod("again"))
+	if made.UID == old.UID {
+		t.Fatalf("the new pod has the old one's uid %s", old.UID)
+	}
+	now := e.waitPod(t, "again", "Running", func(p *api.Pod) bool { return p.UID != made.UID || p.Status.Phase == api.PodRunning })
+	if took := time.Since(began); now.UID != made.UID || took > 5*time.Second {
+		t.Errorf("the pod made again (uid %s) runs after %v (want within 5s), uid %s", made.UID, took.Round(time.Millisecond), now.UID)
+	} else {
+		t.Logf("the pod made again runs after %v", took.Round(time.Millisecond))
+	}
+	events, _, err := e.client.Events(api.NamespaceDefault).List(ctx, client.ListOptions{FieldSelector: "involvedObject.uid=" + made.UID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev.Reason == "FailedCreatePodSandBox" {
+			t.Errorf("event %s: %s", ev.Reason, ev.Message)
+		}
+	}
+	e.waitNoSandbox(t, old.UID)
+	if _, err := e.client.Pods(api.NamespaceDefault).Delete(ctx, "again", client.DeleteOptions{GracePeriodSeconds: new(int64(0))}); err != nil {
+		t.Fatal(err)
+	}
+	e.waitGone(t, "again", 5*time.Second)
+	e.waitNoSandbox(t, made.UID)
+}
+
 func (e *podletEnv) waitEvent(t *testing.T, pod *api.Pod, reason string) {
 	t.Helper()
 	var reasons []string
