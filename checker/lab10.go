@@ -106,30 +106,10 @@ func lab10Does(c api.Container) string {
 	return cmd
 }
 
-// lab10State is a container's state in a few words.
-func lab10State(s api.ContainerStatus) string {
-	st := func(x api.ContainerState) string {
-		switch {
-		case x.Running != nil:
-			return "running"
-		case x.Terminated != nil:
-			return fmt.Sprintf("terminated %s exit %d", x.Terminated.Reason, x.Terminated.ExitCode)
-		case x.Waiting != nil:
-			return "waiting " + x.Waiting.Reason
-		}
-		return "no state"
-	}
-	out := fmt.Sprintf("%s: %s, restartCount %d", s.Name, st(s.State), s.RestartCount)
-	if s.LastTerminationState.Terminated != nil {
-		out += ", lastState " + st(s.LastTerminationState)
-	}
-	return out
-}
-
 func lab10States(p *api.Pod) string {
 	var out []string
 	for _, s := range p.Status.ContainerStatuses {
-		out = append(out, lab10State(s))
+		out = append(out, s.Summary())
 	}
 	return strings.Join(out, "; ")
 }
@@ -284,7 +264,7 @@ func checkLab10Backoff(ctx context.Context) Result {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	evidence := []string{fmt.Sprintf("%s: started %s; %s", name, p.Status.StartTime.Format(time.RFC3339Nano), lab10State(s))}
+	evidence := []string{fmt.Sprintf("%s: started %s; %s", name, p.Status.StartTime.Format(time.RFC3339Nano), s.Summary())}
 	w, last := s.State.Waiting, s.LastTerminationState.Terminated
 	if w == nil || w.Reason != "CrashLoopBackOff" || last == nil || s.RestartCount < 3 {
 		return fail("the container must have restarted at least 3 times and be waiting in CrashLoopBackOff (about 30 s after the pod started); "+lab10Hint, evidence...)

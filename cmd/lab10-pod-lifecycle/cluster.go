@@ -164,26 +164,6 @@ func wait(ctx context.Context, c *client.Client, name string, timeout time.Durat
 	return p, nil
 }
 
-// summary is a container's restarts and state in one line.
-func summary(s api.ContainerStatus) string {
-	state := func(st api.ContainerState) string {
-		switch {
-		case st.Running != nil:
-			return "running"
-		case st.Terminated != nil:
-			return fmt.Sprintf("terminated %s (exit %d)", st.Terminated.Reason, st.Terminated.ExitCode)
-		case st.Waiting != nil:
-			return "waiting " + st.Waiting.Reason
-		}
-		return "-"
-	}
-	out := fmt.Sprintf("%s: %s, restarts %d", s.Name, state(s.State), s.RestartCount)
-	if s.LastTerminationState.Terminated != nil {
-		out += ", last " + state(s.LastTerminationState)
-	}
-	return out
-}
-
 // events lists what happened to one pod, oldest first.
 func events(ctx context.Context, c *client.Client, name string, reasons ...string) []string {
 	list, _, err := c.Events(ns).List(ctx, client.ListOptions{FieldSelector: "involvedObject.name=" + name})

@@ -82,7 +82,7 @@ func main() {
 					}
 					var restarts []string
 					for _, s := range p.Status.ContainerStatuses {
-						restarts = append(restarts, summary(s))
+						restarts = append(restarts, s.Summary())
 					}
 					r.Value(fmt.Sprintf("%-9s %d container(s), %s", p.Spec.RestartPolicy, len(p.Spec.Containers), w.exits),
 						fmt.Sprintf("%s | %s", p.Status.Phase, strings.Join(restarts, "; ")))
@@ -114,7 +114,7 @@ func main() {
 					return len(p.Status.ContainerStatuses) == 1 && p.Status.ContainerStatuses[0].RestartCount >= 1
 				})
 				if p != nil && len(p.Status.ContainerStatuses) == 1 {
-					r.Value("lab10-liveness", summary(p.Status.ContainerStatuses[0]))
+					r.Value("lab10-liveness", p.Status.ContainerStatuses[0].Summary())
 				}
 				for _, e := range events(r.Ctx, c, "lab10-liveness", "Unhealthy", "Killing") {
 					r.Value("event", e)
@@ -145,7 +145,7 @@ func main() {
 				}
 				if p != nil && len(p.Status.ContainerStatuses) == 1 {
 					s := p.Status.ContainerStatuses[0]
-					r.Value("now", summary(s))
+					r.Value("now", s.Summary())
 					if s.State.Waiting != nil {
 						r.Value("waiting", s.State.Waiting.Message)
 					}

@@ -362,6 +362,31 @@ type ContainerState struct {
 	Terminated *ContainerStateTerminated `json:"terminated,omitempty"`
 }
 
+// String says the state in a few words, for evidence and lab output:
+// "running", "waiting CrashLoopBackOff", "terminated Error (exit 3)".
+func (s ContainerState) String() string {
+	switch {
+	case s.Running != nil:
+		return "running"
+	case s.Terminated != nil:
+		return fmt.Sprintf("terminated %s (exit %d)", s.Terminated.Reason, s.Terminated.ExitCode)
+	case s.Waiting != nil:
+		return "waiting " + s.Waiting.Reason
+	}
+	return "no state"
+}
+
+// Summary is a container's status in one line: its state, its restart
+// count and how its previous instance ended, like
+// "app: waiting CrashLoopBackOff, restartCount 3, lastState terminated Error (exit 1)".
+func (s ContainerStatus) Summary() string {
+	out := fmt.Sprintf("%s: %s, restartCount %d", s.Name, s.State, s.RestartCount)
+	if s.LastTerminationState.Terminated != nil {
+		out += ", lastState " + s.LastTerminationState.String()
+	}
+	return out
+}
+
 // ContainerStateWaiting: not running yet, or waiting to restart.
 type ContainerStateWaiting struct {
 	Reason  string `json:"reason,omitempty"` // like ContainerCreating or CrashLoopBackOff
