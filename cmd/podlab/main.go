@@ -45,6 +45,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			upCommand,
 			statusCommand,
 			downCommand,
+			nodeCommand,
 			applyCommand,
 			createCommand,
 			getCommand,

@@ -20,6 +20,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -33,6 +35,7 @@ import (
 
 	"github.com/podlab/podlab/core/client"
 	"github.com/podlab/podlab/core/network"
+	"github.com/podlab/podlab/core/overlay"
 	"github.com/podlab/podlab/core/podlet"
 	"github.com/podlab/podlab/core/runtime"
 )
@@ -103,7 +106,7 @@ func serve(ctx context.Context, o options, log *slog.Logger) error {
 	log.Info("starting podlet", "node-name", o.node.Name, "node-ip", o.node.IP, "iface", o.iface,
 		"server", o.client.Server, "token-file", o.tokenFile, "config", o.configFile,
 		"cpus", o.node.CPU, "memory", o.node.Memory, "max-pods", o.node.MaxPods, "labels", o.node.Labels,
-		"heartbeat", o.heartbeat, "state-dir", o.stateDir, "backoff-base", o.backoffBase, "backoff-max", o.backoffMax,
+		"heartbeat", o.heartbeat, "backend", o.backend, "cluster-cidr", o.clusterCIDR, "state-dir", o.stateDir, "backoff-base", o.backoffBase, "backoff-max", o.backoffMax,
 		"version", v, "pid", os.Getpid())
 
 	if err := os.MkdirAll(o.stateDir, 0o700); err != nil {
@@ -151,6 +154,10 @@ func runPods(ctx context.Context, c *client.Client, o options, log *slog.Logger)
 	if err != nil {
 		return err
 	}
+	nw, err := startOverlay(ctx, c, o, cidr, log)
+	if err != nil {
+		return err
+	}
 	rt, err := runtime.NewAt(o.stateDir, podlet.NodeCgroupParent(o.node.Name))
 	if err != nil {
 		return err
@@ -166,7 +173,8 @@ func runPods(ctx context.Context, c *client.Client, o options, log *slog.Logger)
 		NodeName: o.node.Name,
 		NodeIP:   o.node.IP.String(),
 		Runtime:  rt,
-		Network:  &network.Config{Bridge: network.DefaultBridge, Subnet: cidr, StateDir: filepath.Join(o.stateDir, "ipam")},
+		Network: &network.Config{Bridge: network.DefaultBridge, Subnet: cidr, MTU: nw.MTU(),
+			ClusterCIDR: prefixNet(o.clusterCIDR), StateDir: filepath.Join(o.stateDir, "ipam")},
 		StateDir: filepath.Join(o.stateDir, "podlet"),
 		Backoff:  podlet.NewBackoff(o.backoffBase, o.backoffMax),
 		Recorder: rec,
@@ -174,6 +182,34 @@ func runPods(ctx context.Context, c *client.Client, o options, log *slog.Logger)
 		Prober:   podlet.NewProbes(rt, rec),
 		Log:      log,
 	})
+}
+
+// startOverlay makes the node's side of the pod network (flannel's job)
+// and keeps it in step with the other nodes' leases, in the background,
+// until ctx is done. It picks up the VTEP MAC the Node announced before,
+// so a restarted podlet keeps its device as the peers know it.
+func startOverlay(ctx context.Context, c *client.Client, o options, cidr *net.IPNet, log *slog.Logger) (overlay.Network, error) {
+	subnet, _ := netip.AddrFromSlice(cidr.IP)
+	ones, _ := cidr.Mask.Size()
+	cfg := overlay.Config{Backend: o.backend, Node: o.node.Name, Subnet: netip.PrefixFrom(subnet.Unmap(), ones),
+		Network: o.clusterCIDR, PublicIP: o.node.IP}
+	if node, err := c.Nodes().Get(ctx, o.node.Name); err == nil {
+		if l, ok := overlay.LeaseOf(node); ok && l.BackendType == o.backend {
+			cfg.VtepMAC = l.VtepMAC
+		}
+	}
+	nw, err := overlay.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("overlay: %w", err)
+	}
+	log.Info("overlay: ready", "backend", cfg.Backend, "subnet", cfg.Subnet, "network", cfg.Network,
+		"public-ip", cfg.PublicIP, "mtu", nw.MTU())
+	go overlay.Run(ctx, c, nw, log)
+	return nw, nil
+}
+
+func prefixNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), 32)}
 }
 
 // buildVersion is the podlet's version: main.version, or the module's

@@ -17,6 +17,7 @@ import (
 
 	"github.com/podlab/podlab/core/api"
 	"github.com/podlab/podlab/core/client"
+	"github.com/podlab/podlab/core/overlay"
 	"github.com/podlab/podlab/core/paths"
 	"github.com/podlab/podlab/core/podlet"
 )
@@ -30,7 +31,9 @@ type options struct {
 	// The CrashLoopBackOff: the first wait before restarting a crashing
 	// container, and the longest.
 	backoffBase, backoffMax time.Duration
-	nodeAPIPort             int // of the node API on the node's IP; 0: none
+	nodeAPIPort             int          // of the node API on the node's IP; 0: none
+	backend                 string       // the overlay: vxlan or host-gw
+	clusterCIDR             netip.Prefix // every pod's range; the node's podCIDR is a part
 
 	// Where the settings came from, for the start-up log line (never the
 	// token itself).
@@ -52,6 +55,8 @@ var flags = []cli.Flag{
 	&cli.StringFlag{Name: "state-dir", Usage: "`DIR` of the node's own state: its pods, containers and pod IP addresses (default: " + filepath.Join(paths.Run(), "nodes", "<node-name>") + ")"},
 	&cli.DurationFlag{Name: "backoff-base", Value: podlet.DefaultBackOffPeriod, Usage: "how long, a `DURATION`, the node waits before restarting a container that crashed again (CrashLoopBackOff); the wait doubles with each crash up to --backoff-max. The kubelet's is 10s; a lab may make it 1s to show the whole curve in a minute"},
 	&cli.DurationFlag{Name: "backoff-max", Value: podlet.DefaultMaxBackOff, Usage: "the longest wait, a `DURATION`, between two restarts of a crashing container (the kubelet's 300s)"},
+	&cli.StringFlag{Name: "backend", Value: overlay.VXLAN, Usage: "the overlay that carries pod traffic between nodes, `TYPE` " + strings.Join(overlay.Backends(), " or ") + " (flannel's Backend.Type); every node of a cluster must have the same"},
+	&cli.StringFlag{Name: "cluster-cidr", Value: "10.244.0.0/16", Usage: "every pod's range, a `CIDR` (flannel's Network): the node's podCIDR is a part; packets from pods to it are not masqueraded"},
 	&cli.IntFlag{Name: "node-api-port", Value: podlet.DefaultNodeAPIPort, Usage: "serve the node API (logs, exec, stats, inspect: what \"podlab logs\", \"exec\" and \"top\" call) on `PORT` of the node's IP, like the kubelet's 10250; 0 serves none"},
 }
 
@@ -65,7 +70,8 @@ var (
 func optionsFrom(c *cli.Context) (options, error) {
 	o := options{heartbeat: c.Duration("heartbeat"), stateDir: c.String("state-dir"), iface: c.String("iface"),
 		configFile: c.String("config"), tokenFile: c.String("token-file"),
-		backoffBase: c.Duration("backoff-base"), backoffMax: c.Duration("backoff-max"), nodeAPIPort: c.Int("node-api-port")}
+		backoffBase: c.Duration("backoff-base"), backoffMax: c.Duration("backoff-max"), nodeAPIPort: c.Int("node-api-port"),
+		backend: c.String("backend")}
 	if c.Args().Present() {
 		return o, fmt.Errorf("unexpected argument %q: podlet takes only flags", c.Args().First())
 	}
@@ -94,6 +100,12 @@ func optionsFrom(c *cli.Context) (options, error) {
 	}
 	if o.nodeAPIPort < 0 || o.nodeAPIPort > 65535 {
 		return o, fmt.Errorf("--node-api-port %d: want a port, 1 to 65535, or 0 for no node API", o.nodeAPIPort)
+	}
+	if err := overlay.CheckBackend(o.backend); err != nil {
+		return o, fmt.Errorf("--backend: %w", err)
+	}
+	if o.clusterCIDR, err = netip.ParsePrefix(c.String("cluster-cidr")); err != nil || !o.clusterCIDR.Addr().Is4() || o.clusterCIDR != o.clusterCIDR.Masked() {
+		return o, fmt.Errorf("--cluster-cidr %q: want an IPv4 CIDR like 10.244.0.0/16", c.String("cluster-cidr"))
 	}
 	if o.stateDir == "" {
 		o.stateDir = filepath.Join(paths.Run(), "nodes", o.node.Name)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"time"
 
@@ -28,11 +29,12 @@ var resetCommand = &cli.Command{
 		"containers (SIGTERM, then SIGKILL after --grace) and the pause, releases the pod's IP and removes\n" +
 		"its cgroups; then it kills and removes what the records missed below the node's cgroup\n" +
 		"(podlab/<node-name>), takes down the pod network (the podlab0 bridge, its MASQUERADE rule,\n" +
-		"ip_forward) and removes the podlet's state. Running it again, or on a node without pods, is harmless.\n" +
+		"ip_forward) and the overlay (flannel.1, host-gw routes), and removes the podlet's state. Running it again, or on a node without pods, is harmless.\n" +
 		"A podlet still running would start its pods again: stop it first.",
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "node-name", Usage: "`NAME` of the node to reset, like node1 (required): its pods' cgroups are below podlab/NAME"},
 		&cli.StringFlag{Name: "state-dir", Usage: "the podlet's `DIR`, as its --state-dir (default: " + filepath.Join(paths.Run(), "nodes", "<node-name>") + ")"},
+		&cli.StringFlag{Name: "cluster-cidr", Value: "10.244.0.0/16", Usage: "every pod's range, a `CIDR`, as the podlet's --cluster-cidr: the overlay's routes into it go, with the vxlan device"},
 		&cli.DurationFlag{Name: "grace", Value: 5 * time.Second, Usage: "the longest a container gets, a `DURATION`, between SIGTERM and SIGKILL; a pod whose terminationGracePeriodSeconds is shorter gets that"},
 	},
 	OnUsageError: func(_ *cli.Context, err error, _ bool) error { return usageError{err} },
@@ -43,6 +45,10 @@ var resetCommand = &cli.Command{
 		cfg := podlet.ResetConfig{NodeName: c.String("node-name"), StateDir: c.String("state-dir"), Grace: c.Duration("grace")}
 		if cfg.NodeName == "" {
 			return usageError{errors.New("--node-name is required: the node whose pods to remove, like node1")}
+		}
+		var err error
+		if cfg.ClusterCIDR, err = netip.ParsePrefix(c.String("cluster-cidr")); err != nil || !cfg.ClusterCIDR.Addr().Is4() {
+			return usageError{fmt.Errorf("--cluster-cidr %q: want an IPv4 CIDR like 10.244.0.0/16", c.String("cluster-cidr"))}
 		}
 		if cfg.Grace < 0 {
 			return usageError{fmt.Errorf("--grace %v: must not be negative, like 5s", cfg.Grace)}

@@ -40,6 +40,7 @@
 package cluster
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -47,6 +48,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podlab/podlab/core/overlay"
 	"github.com/podlab/podlab/core/paths"
 )
 
@@ -56,6 +58,7 @@ const (
 	DefaultUnderlay      = "172.30.0.0/24"
 	DefaultPodCIDR       = "10.244.0.0/16"
 	DefaultPrefix        = "podlab"
+	DefaultBackend       = overlay.VXLAN
 	DefaultEtcdClientURL = "http://127.0.0.1:2379"
 	DefaultEtcdPeerURL   = "http://127.0.0.1:2380"
 	DefaultTimeout       = 60 * time.Second
@@ -88,6 +91,11 @@ type Config struct {
 	// <prefix>-ul when that is too long for a link name) by
 	// default (at most 15 characters).
 	Bridge string `json:"bridge"`
+	// Backend is the overlay that joins the nodes' pod subnets: vxlan or
+	// host-gw (flannel's Backend.Type). Unlike the rest, "podlab up" may
+	// change it on a running cluster: it restarts the podlets, which keep
+	// their pods.
+	Backend string `json:"backend"`
 	// The embedded etcd of podlab-server, on loopback.
 	EtcdClientURL string `json:"etcdClientURL"`
 	EtcdPeerURL   string `json:"etcdPeerURL"`
@@ -99,7 +107,7 @@ type Config struct {
 // cluster must come down first.
 func (c Config) resolve(running *Config) (Config, error) {
 	d := Config{Nodes: DefaultNodes, Underlay: netip.MustParsePrefix(DefaultUnderlay),
-		PodCIDR: netip.MustParsePrefix(DefaultPodCIDR), Prefix: DefaultPrefix,
+		PodCIDR: netip.MustParsePrefix(DefaultPodCIDR), Prefix: DefaultPrefix, Backend: DefaultBackend,
 		EtcdClientURL: DefaultEtcdClientURL, EtcdPeerURL: DefaultEtcdPeerURL}
 	if running != nil {
 		d = *running
@@ -143,6 +151,7 @@ func (c Config) resolve(running *Config) (Config, error) {
 			}
 		}
 	}
+	c.Backend = cmp.Or(c.Backend, d.Backend, DefaultBackend) // cmp.Or: a state from before backends has none
 	if c.EtcdClientURL == "" {
 		c.EtcdClientURL = d.EtcdClientURL
 	}
@@ -161,6 +170,9 @@ var (
 func (c Config) validate() error {
 	if c.Nodes < 1 {
 		return fmt.Errorf("--nodes %d: a cluster has at least 1 node", c.Nodes)
+	}
+	if err := overlay.CheckBackend(c.Backend); err != nil {
+		return fmt.Errorf("--backend: %w", err)
 	}
 	if !prefixPattern.MatchString(c.Prefix) {
 		return fmt.Errorf("--prefix %q: must be \"podlab\" and maybe lower-case letters or digits after it, like podlabe2e: everything podlab makes is named podlab...", c.Prefix)

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -153,9 +154,9 @@ func TestTokens(t *testing.T) {
 	cfg, _ := Config{}.resolve(nil)
 	st := newState(cfg)
 	os.MkdirAll(st.Dir, 0o700)
-	admin, written, err := st.ensureTokens()
-	if err != nil || !written || len(admin) != 64 {
-		t.Fatalf("first: %q %v %v", admin, written, err)
+	admin, made, err := st.ensureTokens()
+	if err != nil || len(made) != 3 || len(admin) != 64 {
+		t.Fatalf("first: %q %v %v", admin, made, err)
 	}
 	data, _ := os.ReadFile(st.TokenFile)
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
@@ -173,16 +174,24 @@ func TestTokens(t *testing.T) {
 		}
 	}
 	// Again: kept.
-	if again, written, err := st.ensureTokens(); again != admin || written || err != nil {
-		t.Errorf("again: %v %v", written, err)
+	if again, made, err := st.ensureTokens(); again != admin || len(made) != 0 || err != nil {
+		t.Errorf("again: %v %v", made, err)
 	}
 	if got, err := st.adminToken(); got != admin || err != nil {
 		t.Errorf("adminToken: %q %v", got, err)
 	}
-	// A node's file lost: all anew.
+	// A node's file lost: that node gets a new token, the others keep theirs.
 	os.Remove(st.Nodes[1].TokenFile)
-	if again, written, err := st.ensureTokens(); again == admin || !written || err != nil {
-		t.Errorf("after a loss: %v %v", written, err)
+	if again, made, err := st.ensureTokens(); again != admin || !maps.Equal(made, map[string]bool{"system:node:node2": true}) || err != nil {
+		t.Errorf("after a loss: %v %v", made, err)
+	}
+	// A node added: only it gets a token.
+	st.Nodes = append(st.Nodes, st.newNode(3))
+	if again, made, err := st.ensureTokens(); again != admin || !maps.Equal(made, map[string]bool{"system:node:node3": true}) || err != nil {
+		t.Errorf("after adding node3: %v %v", made, err)
+	}
+	if tokens, _ := readTokenFile(st.TokenFile); len(tokens) != 4 {
+		t.Errorf("token file after adding node3: %v", tokens)
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"os/exec"
 	"strings"
@@ -36,7 +37,7 @@ const (
 func (st *State) resetNodes(p *Progress) []error {
 	var errs []error
 	for _, n := range st.Nodes {
-		removed, how, err := resetNode(n)
+		removed, how, err := resetNode(n, st.Config.PodCIDR)
 		if err != nil {
 			p.Failed("%s: remove its pods", n.Name)
 			errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
@@ -50,7 +51,7 @@ func (st *State) resetNodes(p *Progress) []error {
 // resetNode removes the pods of node n, with "podlet reset" in its
 // network namespace, then from the host whatever that left, and returns
 // how many pods there were and how they went.
-func resetNode(n Node) (removed int, how string, err error) {
+func resetNode(n Node, clusterCIDR netip.Prefix) (removed int, how string, err error) {
 	before, err := nodePods(n)
 	if err != nil {
 		return 0, "", err
@@ -58,13 +59,13 @@ func resetNode(n Node) (removed int, how string, err error) {
 	how = "with podlet reset in " + n.NetNS
 	why := podletResetMissing(n)
 	if why == "" {
-		if err := runPodletReset(n); err != nil {
+		if err := runPodletReset(n, clusterCIDR); err != nil {
 			why = err.Error()
 		}
 	}
 	// Always, and cheap when podlet reset did it all: what the records
 	// missed, and what a failed or missing podlet reset left.
-	cfg := podlet.ResetConfig{NodeName: n.Name, StateDir: n.StateDir, Grace: resetGrace,
+	cfg := podlet.ResetConfig{NodeName: n.Name, StateDir: n.StateDir, Grace: resetGrace, ClusterCIDR: clusterCIDR,
 		NodeNetNS: netnsPath(n.NetNS), NetworkGone: !isNetNS(netnsPath(n.NetNS)), Say: logTo(n.Log)}
 	if _, err := podlet.Reset(context.Background(), cfg); err != nil {
 		if why != "" {
@@ -96,13 +97,14 @@ func podletResetMissing(n Node) string {
 // runPodletReset runs "podlet reset" for n in its network namespace, as
 // up starts the podlet there (see start: the network namespace only),
 // and waits for it; its output goes to the podlet's log.
-func runPodletReset(n Node) error {
+func runPodletReset(n Node, clusterCIDR netip.Prefix) error {
 	logf, err := os.OpenFile(n.Log, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return fmt.Errorf("open the log of the podlet: %w", err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(n.Podlet.Exe, "reset", "--node-name", n.Name, "--state-dir", n.StateDir, "--grace", resetGrace.String())
+	cmd := exec.Command(n.Podlet.Exe, "reset", "--node-name", n.Name, "--state-dir", n.StateDir, "--grace", resetGrace.String(),
+		"--cluster-cidr", clusterCIDR.String())
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := ns.StartIn(cmd, map[ns.Type]string{ns.Net: netnsPath(n.NetNS)}); err != nil {
 		return fmt.Errorf("podlet reset: %w", err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -53,6 +54,21 @@ type Node struct {
 	StateDir  string   `json:"stateDir"`  // podlet --state-dir
 	Log       string   `json:"log"`
 	Podlet    *Process `json:"podlet,omitempty"` // nil before the first start
+	// PodletArgs are the flags the running podlet was started with.
+	PodletArgs []string `json:"podletArgs,omitempty"`
+}
+
+// podletFlags are the flags of node n's podlet.
+func (st *State) podletFlags(n Node) PodletFlags {
+	return PodletFlags{
+		NodeName:    n.Name,
+		NodeIP:      netip.MustParsePrefix(n.Addr).Addr().String(),
+		Server:      st.Server.URL,
+		TokenFile:   n.TokenFile,
+		StateDir:    n.StateDir,
+		Backend:     st.Config.Backend,
+		ClusterCIDR: st.Config.PodCIDR.String(),
+	}
 }
 
 // Process is a daemon up started, known by its PID and start time: a
@@ -75,18 +91,23 @@ func newState(cfg Config) *State {
 		TokenFile: filepath.Join(dir, "tokens.csv"),
 	}
 	for i := 1; i <= cfg.Nodes; i++ {
-		name := cfg.nodeName(i)
-		st.Nodes = append(st.Nodes, Node{
-			Name:      name,
-			NetNS:     cfg.netnsName(i),
-			HostVeth:  cfg.hostVeth(i),
-			Addr:      cfg.nodeAddr(i).String(),
-			TokenFile: filepath.Join(dir, name+".token"),
-			StateDir:  nodeStateDir(name),
-			Log:       filepath.Join(dir, "podlet-"+name+".log"),
-		})
+		st.Nodes = append(st.Nodes, st.newNode(i))
 	}
 	return st
+}
+
+// newNode returns node i of the cluster, nothing made yet.
+func (st *State) newNode(i int) Node {
+	cfg, name := st.Config, st.Config.nodeName(i)
+	return Node{
+		Name:      name,
+		NetNS:     cfg.netnsName(i),
+		HostVeth:  cfg.hostVeth(i),
+		Addr:      cfg.nodeAddr(i).String(),
+		TokenFile: filepath.Join(st.Dir, name+".token"),
+		StateDir:  nodeStateDir(name),
+		Log:       filepath.Join(st.Dir, "podlet-"+name+".log"),
+	}
 }
 
 // stateFile is where the state of the cluster in dir is kept.

@@ -29,53 +29,72 @@ func nodeUser(node string) string { return "system:node:" + node }
 // ensureTokens makes the token file and every node's token file exist,
 // with a token for admin and for each node. Tokens that are there already
 // are kept, so a restarted podlab-server and the running podlets still
-// agree; if any is missing, all are made anew and written reports true:
-// what runs with the old ones must restart. It returns the admin token.
-func (st *State) ensureTokens() (admin string, written bool, err error) {
-	if tokens, ok := st.readTokens(); ok {
-		return tokens[adminUser], false, nil
+// agree; made lists the users that got a new one (all of them the first
+// time; a node added since, later): what runs with the old file must
+// restart. It returns the admin token.
+func (st *State) ensureTokens() (admin string, made map[string]bool, err error) {
+	tokens, err := readTokenFile(st.TokenFile)
+	if err != nil {
+		tokens = map[string]string{}
 	}
 	users := []string{adminUser}
 	for _, n := range st.Nodes {
 		users = append(users, nodeUser(n.Name))
 	}
-	tokens := map[string]string{}
+	made = map[string]bool{}
+	for _, n := range st.Nodes {
+		// A node whose own file does not match gets a new token.
+		data, err := os.ReadFile(n.TokenFile)
+		if u := nodeUser(n.Name); err != nil || strings.TrimSpace(string(data)) != tokens[u] {
+			delete(tokens, u)
+		}
+	}
 	var b strings.Builder
 	b.WriteString("# podlab cluster tokens, podlab-server --token-file: token,user,uid\n")
 	for _, user := range users {
-		t, err := newToken()
-		if err != nil {
-			return "", false, err
+		if tokens[user] == "" {
+			t, err := newToken()
+			if err != nil {
+				return "", nil, err
+			}
+			tokens[user], made[user] = t, true
 		}
-		tokens[user] = t
 		uid := strings.TrimPrefix(user, "system:node:")
-		fmt.Fprintf(&b, "%s,%s,%s\n", t, user, uid)
+		fmt.Fprintf(&b, "%s,%s,%s\n", tokens[user], user, uid)
+	}
+	if len(made) == 0 {
+		return tokens[adminUser], made, nil
 	}
 	if err := os.WriteFile(st.TokenFile, []byte(b.String()), 0o600); err != nil {
-		return "", false, fmt.Errorf("write the token file: %w", err)
+		return "", nil, fmt.Errorf("write the token file: %w", err)
 	}
 	for _, n := range st.Nodes {
-		if err := os.WriteFile(n.TokenFile, []byte(tokens[nodeUser(n.Name)]+"\n"), 0o600); err != nil {
-			return "", false, fmt.Errorf("write the token file of %s: %w", n.Name, err)
+		if made[nodeUser(n.Name)] {
+			if err := os.WriteFile(n.TokenFile, []byte(tokens[nodeUser(n.Name)]+"\n"), 0o600); err != nil {
+				return "", nil, fmt.Errorf("write the token file of %s: %w", n.Name, err)
+			}
 		}
 	}
-	return tokens[adminUser], true, nil
+	return tokens[adminUser], made, nil
 }
 
-// readTokens reads the token file: user → token. It reports false unless
-// the file has admin and every node, and every node's own file matches.
-func (st *State) readTokens() (map[string]string, bool) {
-	tokens, err := readTokenFile(st.TokenFile)
-	if err != nil || tokens[adminUser] == "" {
-		return nil, false
+// dropToken removes the line of user from the token file.
+func (st *State) dropToken(user string) error {
+	data, err := os.ReadFile(st.TokenFile)
+	if err != nil {
+		return fmt.Errorf("read the token file: %w", err)
 	}
-	for _, n := range st.Nodes {
-		data, err := os.ReadFile(n.TokenFile)
-		if err != nil || tokens[nodeUser(n.Name)] == "" || strings.TrimSpace(string(data)) != tokens[nodeUser(n.Name)] {
-			return nil, false
+	var keep []string
+	for _, line := range strings.SplitAfter(string(data), "\n") {
+		if f := strings.Split(strings.TrimSpace(line), ","); len(f) >= 3 && f[1] == user {
+			continue
 		}
+		keep = append(keep, line)
 	}
-	return tokens, true
+	if err := os.WriteFile(st.TokenFile, []byte(strings.Join(keep, "")), 0o600); err != nil {
+		return fmt.Errorf("write the token file: %w", err)
+	}
+	return nil
 }
 
 // readTokenFile reads a "token,user,uid" file: user → token.

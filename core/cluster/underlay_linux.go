@@ -12,6 +12,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/podlab/podlab/core/network"
 	"github.com/podlab/podlab/core/ns"
 )
 
@@ -42,7 +43,7 @@ func (u bridgeUnderlay) Ensure() (made bool, err error) {
 		return false, err
 	}
 	link, err := host.LinkByName(u.bridge)
-	if isNotFound(err) {
+	if network.IsLinkNotFound(err) {
 		la := netlink.NewLinkAttrs()
 		la.Name = u.bridge
 		if err := host.LinkAdd(&netlink.Bridge{LinkAttrs: la}); err != nil {
@@ -168,7 +169,7 @@ func (u bridgeUnderlay) EnsureNode(n NodeNet) (made bool, err error) {
 func ensureVeth(host, node *netlink.Handle, nodeFd netns.NsHandle, name string, master int) (hostEnd, eth0 netlink.Link, made bool, err error) {
 	hostEnd, herr := host.LinkByName(name)
 	eth0, eerr := node.LinkByName(NodeInterface)
-	if herr != nil && !isNotFound(herr) {
+	if herr != nil && !network.IsLinkNotFound(herr) {
 		return nil, nil, false, fmt.Errorf("find %q: %w", name, herr)
 	}
 	// A veth's ParentIndex is its peer's index, in the peer's namespace.
@@ -187,12 +188,12 @@ func ensureVeth(host, node *netlink.Handle, nodeFd netns.NsHandle, name string, 
 		if hostEnd.Type() != "veth" {
 			return nil, nil, false, fmt.Errorf("link %q exists but is a %s, not a veth: delete it", name, hostEnd.Type())
 		}
-		if err := host.LinkDel(hostEnd); err != nil && !isNotFound(err) {
+		if err := host.LinkDel(hostEnd); err != nil && !network.IsLinkNotFound(err) {
 			return nil, nil, false, fmt.Errorf("delete stale %q: %w", name, err)
 		}
 	}
 	if eerr == nil {
-		if err := node.LinkDel(eth0); err != nil && !isNotFound(err) {
+		if err := node.LinkDel(eth0); err != nil && !network.IsLinkNotFound(err) {
 			return nil, nil, false, fmt.Errorf("delete stale %q in the node: %w", NodeInterface, err)
 		}
 	}
@@ -263,7 +264,7 @@ func deleteLink(name, kind string) (deleted bool, err error) {
 	}
 	defer host.Close()
 	link, err := host.LinkByName(name)
-	if isNotFound(err) {
+	if network.IsLinkNotFound(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -272,7 +273,7 @@ func deleteLink(name, kind string) (deleted bool, err error) {
 	if link.Type() != kind {
 		return false, fmt.Errorf("%q is a %s, not the %s podlab made: left alone", name, link.Type(), kind)
 	}
-	if err := host.LinkDel(link); err != nil && !isNotFound(err) {
+	if err := host.LinkDel(link); err != nil && !network.IsLinkNotFound(err) {
 		return false, fmt.Errorf("delete %s %q: %w", kind, name, err)
 	}
 	return true, nil
@@ -331,11 +332,6 @@ func deleteNetNS(name string) (deleted bool, err error) {
 func isNetNS(path string) bool {
 	var st unix.Statfs_t
 	return unix.Statfs(path, &st) == nil && st.Type == unix.NSFS_MAGIC
-}
-
-func isNotFound(err error) bool {
-	var nf netlink.LinkNotFoundError
-	return errors.As(err, &nf) || errors.Is(err, unix.ENODEV)
 }
 
 func ipNet(p netip.Prefix) *net.IPNet {

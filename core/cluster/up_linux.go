@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/podlab/podlab/core/api"
@@ -45,6 +46,7 @@ func Up(ctx context.Context, cfg Config, opts Options) error {
 		st = newState(cfg)
 		opts.Progress.Title("podlab up: %d node(s) on the underlay %s, pods in %s", cfg.Nodes, cfg.Underlay, cfg.PodCIDR)
 	} else {
+		st.Config = cfg // the same, but maybe for --backend
 		opts.Progress.Title("podlab up: a cluster of %d node(s) on %s is here already: checking every part of it", cfg.Nodes, cfg.Underlay)
 	}
 	if opts.Timeout <= 0 {
@@ -131,13 +133,13 @@ func (u *upper) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	u.p.Done(u.note(newTokens, "there already"), "tokens: %s, for %s and %s .. %s", st.TokenFile, adminUser,
+	u.p.Done(u.note(len(newTokens) > 0, "there already"), "tokens: %s, for %s and %s .. %s", st.TokenFile, adminUser,
 		nodeUser(st.Nodes[0].Name), nodeUser(st.Nodes[len(st.Nodes)-1].Name))
 
 	// One deadline for the control plane and every node to be ready.
 	ctx, cancel := context.WithTimeout(ctx, u.timeout)
 	defer cancel()
-	if err := u.ensureServer(ctx, newTokens); err != nil {
+	if err := u.ensureServer(ctx, len(newTokens) > 0); err != nil {
 		return err
 	}
 	if err := u.writeClientConfig(admin); err != nil {
@@ -151,7 +153,7 @@ func (u *upper) run(ctx context.Context) error {
 	// pod ranges in the order the nodes register, so node1 always gets
 	// the first /24, node2 the second, and so on.
 	for i := range st.Nodes {
-		if err := u.ensurePodlet(ctx, c, &st.Nodes[i], newTokens); err != nil {
+		if err := u.ensurePodlet(ctx, c, &st.Nodes[i], newTokens[nodeUser(st.Nodes[i].Name)]); err != nil {
 			return err
 		}
 	}
@@ -206,14 +208,14 @@ func (u *upper) ensureServer(ctx context.Context, restart bool) error {
 			return fmt.Errorf("create the data directory of podlab-server: %w", err)
 		}
 		cfg := u.st.Config
-		p, ch, err := start(daemon{exe: u.serverExe, log: s.Log, args: []string{
-			"--data-dir", s.DataDir,
-			"--listen", netip.AddrPortFrom(netip.MustParsePrefix(u.st.HostAddr).Addr(), APIPort).String(),
-			"--token-file", u.st.TokenFile,
-			"--pod-cidr", cfg.PodCIDR.String(),
-			"--etcd-client-url", cfg.EtcdClientURL,
-			"--etcd-peer-url", cfg.EtcdPeerURL,
-		}})
+		p, ch, err := start(daemon{exe: u.serverExe, log: s.Log, args: ServerFlags{
+			DataDir:       s.DataDir,
+			Listen:        netip.AddrPortFrom(netip.MustParsePrefix(u.st.HostAddr).Addr(), APIPort).String(),
+			TokenFile:     u.st.TokenFile,
+			PodCIDR:       cfg.PodCIDR.String(),
+			EtcdClientURL: cfg.EtcdClientURL,
+			EtcdPeerURL:   cfg.EtcdPeerURL,
+		}.Args()})
 		if err != nil {
 			return err
 		}
@@ -304,10 +306,13 @@ func (u *upper) writeClientConfig(admin string) error {
 
 // ensurePodlet makes the node's podlet run, in the node's network
 // namespace, and waits until its Node is Ready and has its pod range.
-// restart says the tokens changed.
+// restart says the tokens changed. A podlet started with other flags
+// (another --backend) is restarted with the new ones: it adopts the pods
+// it finds, so they keep running.
 func (u *upper) ensurePodlet(ctx context.Context, c *client.Client, n *Node, restart bool) error {
 	nsPath := netnsPath(n.NetNS)
-	if n.Podlet.Alive() && (restart || !n.Podlet.inNetNS(nsPath)) {
+	args := u.st.podletFlags(*n).Args()
+	if n.Podlet.Alive() && (restart || !n.Podlet.inNetNS(nsPath) || !slices.Equal(n.PodletArgs, args)) {
 		if _, err := n.Podlet.stop(5 * time.Second); err != nil {
 			return fmt.Errorf("restart the podlet of %s: %w", n.Name, err)
 		}
@@ -320,17 +325,11 @@ func (u *upper) ensurePodlet(ctx context.Context, c *client.Client, n *Node, res
 			return fmt.Errorf("create the state directory of %s: %w", n.Name, err)
 		}
 		since = time.Now().UTC().Truncate(time.Second)
-		p, ch, err := start(daemon{exe: u.podletExe, log: n.Log, netns: nsPath, args: []string{
-			"--node-name", n.Name,
-			"--node-ip", netip.MustParsePrefix(n.Addr).Addr().String(),
-			"--server", u.st.Server.URL,
-			"--token-file", n.TokenFile,
-			"--state-dir", n.StateDir,
-		}})
+		p, ch, err := start(daemon{exe: u.podletExe, log: n.Log, netns: nsPath, args: args})
 		if err != nil {
 			return fmt.Errorf("node %s: %w", n.Name, err)
 		}
-		n.Podlet, exited = p, ch
+		n.Podlet, n.PodletArgs, exited = p, args, ch
 		if err := u.st.save(); err != nil {
 			return err
 		}

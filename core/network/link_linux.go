@@ -39,9 +39,12 @@ func openNetNS(path string) (netns.NsHandle, *netlink.Handle, error) {
 	return fd, h, nil
 }
 
-// handleAt is a netlink handle bound to the network namespace at path. Its
-// socket keeps the namespace, so the namespace's fd is closed at once.
-func handleAt(path string) (*netlink.Handle, error) {
+// HandleAt opens a netlink handle bound to the network namespace at path
+// ("" is the caller's), e.g. a Pod's /proc/<pause pid>/ns/net or
+// /run/netns/podlab-node1, as `ip -n` would use it. Its socket keeps the
+// namespace, so the namespace's fd is closed at once. The caller closes
+// the handle.
+func HandleAt(path string) (*netlink.Handle, error) {
 	fd, h, err := openNetNS(path)
 	if err != nil {
 		return nil, err
@@ -50,10 +53,10 @@ func handleAt(path string) (*netlink.Handle, error) {
 	return h, nil
 }
 
-// retryDump repeats a netlink dump the kernel interrupted because the list
+// RetryDump repeats a netlink dump the kernel interrupted because the list
 // changed while it was read (netlink.ErrDumpInterrupted; the results may
 // be inconsistent). CNI's pkg/netlinksafe does the same.
-func retryDump[T any](dump func() ([]T, error)) ([]T, error) {
+func RetryDump[T any](dump func() ([]T, error)) ([]T, error) {
 	var out []T
 	var err error
 	for range 5 {
@@ -64,7 +67,8 @@ func retryDump[T any](dump func() ([]T, error)) ([]T, error) {
 	return out, err
 }
 
-func isNotFound(err error) bool {
+// IsLinkNotFound says err is netlink's "no such link".
+func IsLinkNotFound(err error) bool {
 	var nf netlink.LinkNotFoundError
 	return errors.As(err, &nf) || errors.Is(err, unix.ENODEV)
 }
@@ -73,7 +77,7 @@ func isNotFound(err error) bool {
 // address and up, and returns it: CNI bridge's ensureBridge.
 func ensureBridge(node *netlink.Handle, name string, mtu int, gateway *net.IPNet) (*netlink.Bridge, error) {
 	link, err := node.LinkByName(name)
-	if isNotFound(err) {
+	if IsLinkNotFound(err) {
 		la := netlink.NewLinkAttrs()
 		la.Name, la.MTU = name, mtu
 		if err := node.LinkAdd(&netlink.Bridge{LinkAttrs: la}); err != nil && !errors.Is(err, unix.EEXIST) {
@@ -114,7 +118,7 @@ func ensureBridge(node *netlink.Handle, name string, mtu int, gateway *net.IPNet
 // 10.244.0.1/24. Like CNI without forceAddress, it refuses a bridge that
 // already has another IPv4 address: that bridge serves another subnet.
 func ensureGatewayAddr(node *netlink.Handle, br *netlink.Bridge, gateway *net.IPNet) error {
-	addrs, err := retryDump(func() ([]netlink.Addr, error) { return node.AddrList(br, netlink.FAMILY_V4) })
+	addrs, err := RetryDump(func() ([]netlink.Addr, error) { return node.AddrList(br, netlink.FAMILY_V4) })
 	if err != nil {
 		return fmt.Errorf("list addresses of bridge %q: %w", br.Name, err)
 	}
@@ -135,7 +139,7 @@ func ensureGatewayAddr(node *netlink.Handle, br *netlink.Bridge, gateway *net.IP
 // deleteBridge deletes the node's bridge if it exists.
 func deleteBridge(node *netlink.Handle, name string) error {
 	link, err := node.LinkByName(name)
-	if isNotFound(err) {
+	if IsLinkNotFound(err) {
 		return nil
 	}
 	if err != nil {
@@ -160,7 +164,7 @@ func deleteBridge(node *netlink.Handle, name string) error {
 			return nil
 		}
 	}
-	if err := node.LinkDel(link); err != nil && !isNotFound(err) {
+	if err := node.LinkDel(link); err != nil && !IsLinkNotFound(err) {
 		return fmt.Errorf("delete bridge %q: %w", name, err)
 	}
 	return nil
@@ -168,7 +172,7 @@ func deleteBridge(node *netlink.Handle, name string) error {
 
 // portsOf counts the links enslaved to the bridge with index br.
 func portsOf(node *netlink.Handle, br int) (int, error) {
-	links, err := retryDump(node.LinkList)
+	links, err := RetryDump(node.LinkList)
 	if err != nil {
 		return 0, err
 	}
@@ -205,10 +209,10 @@ func ensureVeth(node, pod *netlink.Handle, v veth) (host, eth0 netlink.Link, err
 			return host, eth0, nil
 		}
 		// Left over from an Add that did not finish, or changed: start again.
-		if err := node.LinkDel(host); err != nil && !isNotFound(err) {
+		if err := node.LinkDel(host); err != nil && !IsLinkNotFound(err) {
 			return nil, nil, fmt.Errorf("delete incomplete veth %q: %w", v.name, err)
 		}
-	case !isNotFound(err):
+	case !IsLinkNotFound(err):
 		return nil, nil, fmt.Errorf("find veth %q: %w", v.name, err)
 	}
 	return createVeth(node, pod, v)
@@ -263,7 +267,7 @@ func createVeth(node, pod *netlink.Handle, v veth) (host, eth0 netlink.Link, err
 func deleteVeth(node *netlink.Handle, podID string) error {
 	name := VethName(podID)
 	link, err := node.LinkByName(name)
-	if isNotFound(err) {
+	if IsLinkNotFound(err) {
 		return nil
 	}
 	if err != nil {
@@ -272,7 +276,7 @@ func deleteVeth(node *netlink.Handle, podID string) error {
 	if link.Attrs().Alias != podID {
 		return nil // another pod's or not podlab's: ensureVeth refused it
 	}
-	if err := node.LinkDel(link); err != nil && !isNotFound(err) {
+	if err := node.LinkDel(link); err != nil && !IsLinkNotFound(err) {
 		return fmt.Errorf("delete veth %q: %w", name, err)
 	}
 	return nil
@@ -295,7 +299,7 @@ func loopbackUp(pod *netlink.Handle) error {
 
 // LoopbackOnly gives a Pod without a network its loopback interface.
 func LoopbackOnly(podNetNS string) error {
-	h, err := handleAt(podNetNS)
+	h, err := HandleAt(podNetNS)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,7 @@
 //	podlab0 (bridge, 10.244.0.1/24, the gateway)
 //	  ├── veth1a2b3c4d ═══════ veth pair ═══════════ eth0 10.244.0.2/24
 //	  └── veth5e6f7a8b ═══════ veth pair ═══════════ eth0 10.244.0.3/24
-//	nat POSTROUTING: -s 10.244.0.0/24 ! -d 10.244.0.0/24 -j MASQUERADE
+//	nat POSTROUTING: -s 10.244.0.0/24 ! -d <ClusterCIDR> -j MASQUERADE
 //	net.ipv4.ip_forward = 1
 //
 // Add connects a Pod, Del disconnects it; both are idempotent. The pod
@@ -62,6 +62,9 @@ type Config struct {
 	// Subnet is the node's pod subnet (podCIDR), e.g. 10.244.0.0/24. Its
 	// first address is the gateway, on the bridge; Pods get the others.
 	Subnet *net.IPNet `json:"subnet"`
+	// ClusterCIDR is every node's pods, like 10.244.0.0/16: packets to
+	// it are not masqueraded. nil is Subnet: a node without an overlay.
+	ClusterCIDR *net.IPNet `json:"clusterCIDR,omitempty"`
 	// MTU of the bridge and of both ends of every veth, default 1500. Under
 	// an overlay it must be the overlay's (e.g. 1450 for VXLAN).
 	MTU int `json:"mtu,omitempty"`
@@ -121,6 +124,13 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	// 10.244.0.7/24 means the subnet 10.244.0.0/24.
 	c.Subnet = &net.IPNet{IP: ip4.Mask(c.Subnet.Mask), Mask: c.Subnet.Mask}
+	if c.ClusterCIDR != nil {
+		cones, cbits := c.ClusterCIDR.Mask.Size()
+		if cbits != 32 || cones > ones || !c.ClusterCIDR.Contains(c.Subnet.IP) {
+			return c, fmt.Errorf("pod subnet %s of bridge %q is not inside the cluster's pod network %s", c.Subnet, c.Bridge, c.ClusterCIDR)
+		}
+		c.ClusterCIDR = &net.IPNet{IP: c.ClusterCIDR.IP.Mask(c.ClusterCIDR.Mask), Mask: c.ClusterCIDR.Mask}
+	}
 	return c, nil
 }
 

@@ -39,7 +39,7 @@ func (c Config) Add(podID, podNetNS string) (_ *Attachment, err error) {
 	}
 	defer podNS.Close()
 	defer pod.Close()
-	node, err := handleAt(c.NodeNetNS)
+	node, err := HandleAt(c.NodeNetNS)
 	if err != nil {
 		return nil, fmt.Errorf("connect pod %q: %w", podID, err)
 	}
@@ -117,7 +117,7 @@ func (c Config) Del(podID, podNetNS string) error {
 	if err != nil {
 		return err
 	}
-	node, err := handleAt(c.NodeNetNS)
+	node, err := HandleAt(c.NodeNetNS)
 	if err != nil {
 		return fmt.Errorf("disconnect pod %q: %w", podID, err)
 	}

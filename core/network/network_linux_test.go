@@ -83,7 +83,7 @@ func testConfig(t *testing.T, node *scratchNetNS, subnet string) Config {
 // handle is a netlink handle in the namespace n, closed at the end.
 func handle(t *testing.T, n *scratchNetNS) *netlink.Handle {
 	t.Helper()
-	h, err := handleAt(n.path)
+	h, err := HandleAt(n.path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func handle(t *testing.T, n *scratchNetNS) *netlink.Handle {
 
 func linkNames(t *testing.T, h *netlink.Handle) []string {
 	t.Helper()
-	links, err := retryDump(h.LinkList)
+	links, err := RetryDump(h.LinkList)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,11 +199,11 @@ func checkPod(t *testing.T, nodeH *netlink.Handle, pod *scratchNetNS, a *Attachm
 		t.Errorf("pod eth0: mtu %d flags %v index %d, want mtu %d, up, index %d",
 			eth0.Attrs().MTU, eth0.Attrs().Flags, eth0.Attrs().Index, testMTU, a.PodIfindex)
 	}
-	addrs, err := retryDump(func() ([]netlink.Addr, error) { return podH.AddrList(eth0, netlink.FAMILY_V4) })
+	addrs, err := RetryDump(func() ([]netlink.Addr, error) { return podH.AddrList(eth0, netlink.FAMILY_V4) })
 	if err != nil || len(addrs) != 1 || addrs[0].IPNet.String() != wantIP {
 		t.Errorf("pod eth0 addresses %v (%v), want %s", addrs, err, wantIP)
 	}
-	routes, err := retryDump(func() ([]netlink.Route, error) { return podH.RouteList(eth0, netlink.FAMILY_V4) })
+	routes, err := RetryDump(func() ([]netlink.Route, error) { return podH.RouteList(eth0, netlink.FAMILY_V4) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -298,7 +298,7 @@ func TestAddAndDelTwoPods(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := nodeH.LinkByName(a1.HostVeth); !isNotFound(err) {
+	if _, err := nodeH.LinkByName(a1.HostVeth); !IsLinkNotFound(err) {
 		t.Errorf("host veth %s after Del: %v", a1.HostVeth, err)
 	}
 	if names := linkNames(t, handle(t, pod1)); !reflect.DeepEqual(names, []string{"lo"}) {
@@ -358,7 +358,7 @@ func TestAddOnAFullSubnet(t *testing.T) {
 	if err == nil || err.Error() != want {
 		t.Fatalf("Add on a full subnet: %v\nwant %s", err, want)
 	}
-	if _, err := handle(t, node).LinkByName(VethName("pod-2")); !isNotFound(err) {
+	if _, err := handle(t, node).LinkByName(VethName("pod-2")); !IsLinkNotFound(err) {
 		t.Errorf("veth of the pod that got no IP: %v", err)
 	}
 	if names := linkNames(t, handle(t, pod2)); !reflect.DeepEqual(names, []string{"lo"}) {
@@ -517,7 +517,7 @@ func TestPingOwnLoopbackInScratchNamespace(t *testing.T) {
 	if err := Ping(path, net.IPv4(127, 0, 0, 1), 200*time.Millisecond); err == nil {
 		t.Fatal("ping answered with lo down")
 	}
-	h, err := handleAt(path)
+	h, err := HandleAt(path)
 	if err != nil {
 		t.Fatal(err)
 	}

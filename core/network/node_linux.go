@@ -106,7 +106,7 @@ func (c Config) ensureForwarding(s *store) error {
 // ensureForwarding, unless another podlab bridge in the namespace still
 // routes Pods.
 func (c Config) restoreForwarding(node *netlink.Handle, s *store) error {
-	links, err := retryDump(node.LinkList)
+	links, err := RetryDump(node.LinkList)
 	if err != nil {
 		return err
 	}
@@ -131,16 +131,23 @@ func (c Config) restoreForwarding(node *netlink.Handle, s *store) error {
 }
 
 // masqueradeRule is the nat POSTROUTING rule that rewrites the source of
-// packets from a Pod to anywhere outside the pod subnet to the node's own
-// address, as `iptables -t nat -S POSTROUTING` shows it:
+// packets from a Pod to anywhere outside the pod network (ClusterCIDR, or
+// the node's subnet without one) to the node's own address, as `iptables
+// -t nat -S POSTROUTING` shows it:
 //
-//	-A POSTROUTING -s 10.244.0.0/24 ! -d 10.244.0.0/24 -m comment --comment "podlab: masquerade pods of podlab0" -j MASQUERADE
+//	-A POSTROUTING -s 10.244.1.0/24 ! -d 10.244.0.0/16 -m comment --comment "podlab: masquerade pods of podlab0" -j MASQUERADE
+//
+// Pod to pod, across nodes too, keeps the pod's address: the overlay
+// carries it, and the other pod sees who called.
 //
 // (CNI's ipMasq makes one chain per container instead; one rule per node
 // does the same with one iptables call per node rather than per Pod.)
 func (c Config) masqueradeRule() []string {
-	subnet := c.Subnet.String()
-	return []string{"-s", subnet, "!", "-d", subnet,
+	dst := c.Subnet.String()
+	if c.ClusterCIDR != nil {
+		dst = c.ClusterCIDR.String()
+	}
+	return []string{"-s", c.Subnet.String(), "!", "-d", dst,
 		"-m", "comment", "--comment", "podlab: masquerade pods of " + c.Bridge,
 		"-j", "MASQUERADE"}
 }

@@ -35,7 +35,7 @@ func (c Config) Reset() (removed []string, err error) {
 	if c.StateDir == "" {
 		c.StateDir = filepath.Join(paths.Run(), "ipam", c.Bridge) // as withDefaults
 	}
-	node, err := handleAt(c.NodeNetNS)
+	node, err := HandleAt(c.NodeNetNS)
 	if err != nil {
 		return nil, fmt.Errorf("reset the pod network of bridge %q: %w", c.Bridge, err)
 	}
@@ -53,27 +53,22 @@ func (c Config) Reset() (removed []string, err error) {
 			return removed, err
 		}
 	}
-	subnets, err := c.subnets(node)
+	rules, err := c.masquerades()
 	if err != nil {
 		return removed, err
 	}
 	var errs []error
-	for _, subnet := range subnets {
-		c.Subnet = subnet
-		if had, err := c.hasMasquerade(); err != nil || !had {
-			errs = append(errs, err)
-			continue
-		}
-		if err := c.deleteMasquerade(); err != nil {
+	for _, m := range rules {
+		if err := m.deleteMasquerade(); err != nil {
 			errs = append(errs, err)
 		} else {
-			removed = append(removed, "MASQUERADE rule for "+subnet.String())
+			removed = append(removed, "MASQUERADE rule for "+m.Subnet.String())
 		}
 	}
 	if _, err := node.LinkByName(c.Bridge); err == nil {
 		if err := deleteBridge(node, c.Bridge); err != nil {
 			errs = append(errs, err)
-		} else if _, err := node.LinkByName(c.Bridge); isNotFound(err) {
+		} else if _, err := node.LinkByName(c.Bridge); IsLinkNotFound(err) {
 			removed = append(removed, "bridge "+c.Bridge)
 		}
 	}
@@ -110,29 +105,12 @@ func releaseAll(node *netlink.Handle, s *store) (removed []string, err error) {
 	return removed, nil
 }
 
-// subnets are the pod subnets the bridge served: c.Subnet, the one of the
-// bridge's gateway address, those of MASQUERADE rules that name the
-// bridge in their comment.
-func (c Config) subnets(node *netlink.Handle) ([]*net.IPNet, error) {
-	var found []*net.IPNet
-	add := func(n *net.IPNet) {
-		n = &net.IPNet{IP: n.IP.Mask(n.Mask), Mask: n.Mask}
-		if !slices.ContainsFunc(found, func(f *net.IPNet) bool { return f.String() == n.String() }) {
-			found = append(found, n)
-		}
-	}
-	if c.Subnet != nil {
-		add(c.Subnet)
-	}
-	if br, err := node.LinkByName(c.Bridge); err == nil {
-		addrs, err := retryDump(func() ([]netlink.Addr, error) { return node.AddrList(br, netlink.FAMILY_V4) })
-		if err != nil {
-			return nil, fmt.Errorf("list addresses of bridge %q: %w", c.Bridge, err)
-		}
-		for _, a := range addrs {
-			add(a.IPNet)
-		}
-	}
+// masquerades are the MASQUERADE rules of the bridge: c with the Subnet
+// and ClusterCIDR of each, read back from the rules that name the bridge
+// in their comment:
+//
+//	-A POSTROUTING -s 10.244.1.0/24 ! -d 10.244.0.0/16 -m comment --comment "podlab: masquerade pods of podlab0" -j MASQUERADE
+func (c Config) masquerades() ([]Config, error) {
 	var rules []string
 	err := c.inNode(func() error {
 		ipt, err := iptables.New()
@@ -144,32 +122,20 @@ func (c Config) subnets(node *netlink.Handle) ([]*net.IPNet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list nat POSTROUTING in %s: %w", c.where(), err)
 	}
-	// -A POSTROUTING -s 10.244.0.0/24 ! -d 10.244.0.0/24 -m comment --comment "podlab: masquerade pods of podlab0" -j MASQUERADE
 	comment := fmt.Sprintf("%q", "podlab: masquerade pods of "+c.Bridge)
+	var found []Config
 	for _, rule := range rules {
 		f := strings.Fields(rule)
-		if !strings.Contains(rule, comment) || len(f) < 4 || f[2] != "-s" {
+		if !strings.Contains(rule, comment) || len(f) < 7 || f[2] != "-s" || f[4] != "!" || f[5] != "-d" {
 			continue
 		}
-		if _, n, err := net.ParseCIDR(f[3]); err == nil {
-			add(n)
+		_, src, err1 := net.ParseCIDR(f[3])
+		_, dst, err2 := net.ParseCIDR(f[6])
+		if err1 == nil && err2 == nil {
+			m := c
+			m.Subnet, m.ClusterCIDR = src, dst
+			found = append(found, m)
 		}
 	}
 	return found, nil
-}
-
-// hasMasquerade tells whether the MASQUERADE rule of c.Subnet is there.
-func (c Config) hasMasquerade() (bool, error) {
-	var has bool
-	err := c.inNode(func() error {
-		ipt, err := iptables.New()
-		if err == nil {
-			has, err = ipt.Exists("nat", "POSTROUTING", c.masqueradeRule()...)
-		}
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("look for the MASQUERADE rule for %s in %s: %w", c.Subnet, c.where(), err)
-	}
-	return has, nil
 }

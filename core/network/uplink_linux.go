@@ -71,7 +71,7 @@ func EnsureUplink(name string, hostAddr, peerAddr *net.IPNet) (nsPath string, er
 	}
 	defer upFd.Close()
 	defer up.Close()
-	node, err := handleAt("")
+	node, err := HandleAt("")
 	if err != nil {
 		return "", err
 	}
@@ -124,11 +124,6 @@ func ensureNamedNetNS(name string) error {
 	return nil
 }
 
-// HandleAt opens a netlink handle bound to the network namespace at path,
-// e.g. a Pod's /proc/<pause pid>/ns/net or /run/netns/podlab-upstream, to
-// read links, addresses and routes as `ip -n` would. The caller closes it.
-func HandleAt(path string) (*netlink.Handle, error) { return handleAt(path) }
-
 // isNetNS tells whether a network namespace is mounted at path (the file
 // is on nsfs, not just an empty file).
 func isNetNS(path string) bool {
@@ -140,7 +135,7 @@ func isNetNS(path string) bool {
 // exist and returns both ends, each from its own namespace.
 func ensureUplinkVeth(node, up *netlink.Handle, upFd netns.NsHandle) (host, eth0 netlink.Link, err error) {
 	host, err = node.LinkByName(UplinkVeth)
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsLinkNotFound(err) {
 		return nil, nil, fmt.Errorf("find %q: %w", UplinkVeth, err)
 	}
 	if err == nil && host.Type() != "veth" {
@@ -153,12 +148,12 @@ func ensureUplinkVeth(node, up *netlink.Handle, upFd netns.NsHandle) (host, eth0
 	}
 	// Half there or changed: start again.
 	if err == nil {
-		if err := node.LinkDel(host); err != nil && !isNotFound(err) {
+		if err := node.LinkDel(host); err != nil && !IsLinkNotFound(err) {
 			return nil, nil, fmt.Errorf("delete stale %q: %w", UplinkVeth, err)
 		}
 	}
 	if eth0, eerr = up.LinkByName(PodInterface); eerr == nil {
-		if err := up.LinkDel(eth0); err != nil && !isNotFound(err) {
+		if err := up.LinkDel(eth0); err != nil && !IsLinkNotFound(err) {
 			return nil, nil, fmt.Errorf("delete stale %q in the upstream: %w", PodInterface, err)
 		}
 	}
@@ -203,7 +198,7 @@ func configurePeer(up *netlink.Handle, eth0 netlink.Link, addr *net.IPNet) error
 // namespace, like `ip link del podlab-up0; ip netns del <name>`. What is
 // already gone counts as deleted.
 func DeleteUplink(name string) error {
-	node, err := handleAt("")
+	node, err := HandleAt("")
 	if err != nil {
 		return fmt.Errorf("delete uplink %q: %w", name, err)
 	}
@@ -211,10 +206,10 @@ func DeleteUplink(name string) error {
 	link, err := node.LinkByName(UplinkVeth)
 	switch {
 	case err == nil && link.Type() == "veth":
-		if err := node.LinkDel(link); err != nil && !isNotFound(err) {
+		if err := node.LinkDel(link); err != nil && !IsLinkNotFound(err) {
 			return fmt.Errorf("delete uplink %q: delete %q: %w", name, UplinkVeth, err)
 		}
-	case err != nil && !isNotFound(err):
+	case err != nil && !IsLinkNotFound(err):
 		return fmt.Errorf("delete uplink %q: find %q: %w", name, UplinkVeth, err)
 	}
 	path := UplinkPath(name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/podlab/podlab/core/cgroup"
 	"github.com/podlab/podlab/core/network"
+	"github.com/podlab/podlab/core/overlay"
 	"github.com/podlab/podlab/core/proc"
 	"github.com/podlab/podlab/core/runtime"
 )
@@ -43,6 +45,9 @@ type ResetConfig struct {
 	// pods' bridge, veths and MASQUERADE rule are; "" is the caller's, as
 	// it is the podlet's.
 	NodeNetNS string
+	// ClusterCIDR is every pod's range: the overlay's routes into it go
+	// too (with the vxlan device). The zero prefix leaves the overlay.
+	ClusterCIDR netip.Prefix
 	// NetworkGone says that the node's network namespace is gone, and
 	// the pod network with it: Reset leaves the network alone.
 	NetworkGone bool
@@ -76,6 +81,13 @@ func Reset(ctx context.Context, cfg ResetConfig) (int, error) {
 	errs = append(errs, cfg.removeStrayCgroups(rt.Cgroups, parent)...)
 	if !cfg.NetworkGone {
 		errs = append(errs, cfg.resetNetwork())
+		if cfg.ClusterCIDR.IsValid() {
+			removed, err := overlay.Reset(cfg.NodeNetNS, cfg.ClusterCIDR)
+			for _, r := range removed {
+				cfg.Say("removed the overlay's %s", r)
+			}
+			errs = append(errs, err)
+		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return removed, fmt.Errorf("reset node %q: %w (the state in %s stays: reset again)", cfg.NodeName, err, cfg.StateDir)
