@@ -132,7 +132,8 @@ func (e *e2e) runPods() {
 		}
 		// The node's pod network is in its namespace: the MASQUERADE rule
 		// too, which down must not leave on the host.
-		rule, _, err := network.Config{Subnet: cidr, NodeNetNS: nodeNS}.Masquerade()
+		_, pods, _ := net.ParseCIDR("10.244.0.0/16")
+		rule, _, err := network.Config{Subnet: cidr, ClusterCIDR: pods, NodeNetNS: nodeNS}.Masquerade()
 		if err != nil || rule == "" {
 			e.t.Errorf("%s has no MASQUERADE rule for %s: %v", node, cidr, err)
 		}

@@ -243,10 +243,10 @@ func (c Config) Masquerade() (rule string, packets uint64, err error) {
 	if err != nil {
 		return "", 0, fmt.Errorf("list nat POSTROUTING in %s: %w", c.where(), err)
 	}
-	subnet := c.Subnet.String()
+	match := strings.Join(c.masqueradeRule()[:5], " ") + " " // -s SUBNET ! -d DST
 	for _, line := range lines {
 		f := strings.Fields(line)
-		if !strings.Contains(line, "-s "+subnet+" ! -d "+subnet+" ") || f[len(f)-1] != "MASQUERADE" {
+		if !strings.Contains(line, match) || f[len(f)-1] != "MASQUERADE" {
 			continue
 		}
 		// "... -c PACKETS BYTES -j MASQUERADE": show the rule without them.
