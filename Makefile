@@ -70,8 +70,9 @@ demo: deps
 # until the app runs and the pod IP answers ping) and the teardown of the
 # 20, and the peak memory of pause; then the local cluster, on its own
 # 2-node cluster: podlab up until Ready, a pod's create → Running (p50,
-# p99 of 50), 100 pods at once, and the memory of podlab-server and a
-# podlet with 0 and 50 pods, each with its goal.
+# p99 of 50), 100 pods at once, the memory of podlab-server and a podlet
+# with 0 and 50 pods, each with its goal; and the TCP throughput of pod →
+# pod across nodes over vxlan and host-gw against node → node.
 bench: deps
 	$(GO) test -count=1 -run '^$$' -bench BenchmarkContainerStart -benchtime 20x ./core/runtime/
 	$(GO) test -count=1 -run '^$$' -bench BenchmarkPodStart -benchtime 1x ./core/runtime/
