@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strconv"
@@ -36,7 +37,7 @@ var statusCommand = &cli.Command{
 
 // printStatus prints the report: the cluster, its processes, its nodes.
 //
-//	cluster: 2 node(s) on 172.30.0.0/24 (bridge podlab-underlay), pods in 10.244.0.0/16, API http://172.30.0.1:6443
+//	cluster: 2 node(s) on 172.30.0.0/24 (bridge podlab-underlay), pods in 10.244.0.0/16 over vxlan, API http://172.30.0.1:6443
 //	state:   /run/podlab/cluster/cluster.json
 //
 //	COMPONENT       NODE    NETNS          PID    STATUS    LOG
@@ -47,8 +48,8 @@ var statusCommand = &cli.Command{
 //	node1   Ready    172.30.0.11   10.244.0.0/24   5m
 func printStatus(w io.Writer, r *cluster.Report, now time.Time) {
 	st := r.State
-	fmt.Fprintf(w, "cluster: %d node(s) on %s (bridge %s), pods in %s, API %s\n",
-		st.Config.Nodes, st.Config.Underlay, st.Bridge, st.Config.PodCIDR, st.Server.URL)
+	fmt.Fprintf(w, "cluster: %d node(s) on %s (bridge %s), pods in %s over %s, API %s\n",
+		st.Config.Nodes, st.Config.Underlay, st.Bridge, st.Config.PodCIDR, cmp.Or(st.Config.Backend, cluster.DefaultBackend), st.Server.URL)
 	fmt.Fprintf(w, "state:   %s\n\n", st.Dir+"/cluster.json")
 
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)

@@ -67,7 +67,7 @@ func TestPrintStatus(t *testing.T) {
 	}
 	var out bytes.Buffer
 	printStatus(&out, r, now)
-	want := `cluster: 2 node(s) on 172.30.0.0/24 (bridge podlab-underlay), pods in 10.244.0.0/16, API http://172.30.0.1:6443
+	want := `cluster: 2 node(s) on 172.30.0.0/24 (bridge podlab-underlay), pods in 10.244.0.0/16 over vxlan, API http://172.30.0.1:6443
 state:   /run/podlab/cluster/cluster.json
 
 COMPONENT       NODE    NETNS          PID    STATUS        LOG

@@ -202,8 +202,14 @@ func startOverlay(ctx context.Context, c *client.Client, o options, cidr *net.IP
 	if err != nil {
 		return nil, fmt.Errorf("overlay: %w", err)
 	}
+	// What the pod network of this node is made with, where flannel
+	// leaves it for the CNI plugin (in /run/flannel/subnet.env).
+	env := filepath.Join(o.stateDir, "subnet.env")
+	if err := os.WriteFile(env, []byte(overlay.SubnetEnv(o.clusterCIDR, nw, true)), 0o644); err != nil {
+		return nil, fmt.Errorf("overlay: %w", err)
+	}
 	log.Info("overlay: ready", "backend", cfg.Backend, "subnet", cfg.Subnet, "network", cfg.Network,
-		"public-ip", cfg.PublicIP, "mtu", nw.MTU())
+		"public-ip", cfg.PublicIP, "mtu", nw.MTU(), "subnet.env", env)
 	go overlay.Run(ctx, c, nw, log)
 	return nw, nil
 }

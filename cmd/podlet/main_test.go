@@ -69,6 +69,9 @@ func TestUsageErrors(t *testing.T) {
 		{with("--labels", "kubernetes.io/hostname=x"), "is the podlet's to set"},
 		{with("--labels", "bad key=x"), "metadata.labels"},
 		{with("--heartbeat", "0s"), "--heartbeat 0s"},
+		{with("--backend", "udp"), `--backend: unknown overlay backend "udp": choose one of alloc, host-gw, vxlan`},
+		{with("--cluster-cidr", "10.244.1.0/16"), `--cluster-cidr "10.244.1.0/16"`},
+		{with("--cluster-cidr", "fd00::/64"), `--cluster-cidr "fd00::/64"`},
 		{[]string{"--node-name", "Node_1", "--node-ip", "10.0.0.1", "--server", "http://x", "--token-file", tok}, "metadata.name"},
 		{with("extra"), `unexpected argument "extra"`},
 	} {
@@ -286,7 +289,8 @@ func TestRegistersAndHeartbeats(t *testing.T) {
 	stateDir := filepath.Join(t.TempDir(), "nodes", "node1")
 	args := []string{"--node-name", "node1", "--node-ip", "172.30.0.11", "--server", f.URL,
 		"--token-file", tokenFile(t, "node1-token\n"), "--cpus", "2", "--memory", "1Gi",
-		"--labels", "zone=a", "--heartbeat", "20ms", "--state-dir", stateDir, "--node-api-port", "0"}
+		"--labels", "zone=a", "--heartbeat", "20ms", "--state-dir", stateDir, "--node-api-port", "0",
+		"--backend", "alloc"} // no overlay: this test runs in the host's network namespace
 
 	log := runPodlet(t, f, 2, args...)
 	for _, want := range []string{"starting podlet", "node-name=node1", "heartbeat=20ms", "registered the node", "stopping: the Node stays"} {

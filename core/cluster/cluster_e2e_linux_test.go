@@ -363,7 +363,7 @@ func TestUpStatusDown(t *testing.T) {
 
 	out = e.mustPodlab("status")
 	t.Logf("podlab status:\n%s", out)
-	if !strings.Contains(out, "cluster: 2 node(s) on 172.30.250.0/24 (bridge podlabe2e-ul), pods in 10.244.0.0/16, API http://172.30.250.1:6443\n") {
+	if !strings.Contains(out, "cluster: 2 node(s) on 172.30.250.0/24 (bridge podlabe2e-ul), pods in 10.244.0.0/16 over vxlan, API http://172.30.250.1:6443\n") {
 		t.Errorf("status lacks the cluster line")
 	}
 	for _, row := range [][]string{

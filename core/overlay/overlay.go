@@ -15,6 +15,8 @@
 //	         (its subnet via its .0), in that order (vxlan_linux.go)
 //	host-gw  route it to that node's IP as the next hop, unencapsulated:
 //	         every node must then be on one L2 segment (hostgw_linux.go)
+//	alloc    nothing: the node takes its subnet and publishes its lease,
+//	         and its pods reach only their own node (flannel's alloc)
 //
 // A Network is level-triggered: Sync(peers) makes the kernel hold exactly
 // the entries of those peers, and removes the entries of nodes that are
@@ -35,12 +37,14 @@ import (
 var backends = map[string]func(Config) (Network, error){
 	VXLAN:  newVXLAN,
 	HostGW: newHostGW,
+	Alloc:  newAlloc,
 }
 
 // Backend names.
 const (
 	VXLAN  = "vxlan"
 	HostGW = "host-gw"
+	Alloc  = "alloc"
 )
 
 // Backends lists the backend names, sorted.
@@ -142,6 +146,18 @@ func (l Lease) String() string {
 	return s + ")"
 }
 
+// allocNetwork is the alloc backend: a lease and nothing in the kernel.
+type allocNetwork struct{ cfg Config }
+
+func newAlloc(cfg Config) (Network, error) { return allocNetwork{cfg}, nil }
+
+func (n allocNetwork) Lease() Lease {
+	return Lease{Node: n.cfg.Node, Subnet: n.cfg.Subnet, PublicIP: n.cfg.PublicIP, BackendType: Alloc}
+}
+func (allocNetwork) MTU() int           { return 1500 }
+func (allocNetwork) Sync([]Lease) error { return nil }
+func (allocNetwork) Delete() error      { return nil }
+
 // peersOf keeps the leases a Network of backend typ programs: the other
 // nodes', of the same backend, with a subnet inside the network.
 func peersOf(leases []Lease, self Lease, network netip.Prefix) []Lease {
@@ -158,4 +174,19 @@ func peersOf(leases []Lease, self Lease, network netip.Prefix) []Lease {
 		peers = append(peers, l)
 	}
 	return peers
+}
+
+// SubnetEnv is what flannel writes to /run/flannel/subnet.env for the CNI
+// plugin of its node, for network nw of this node: the pod network, the
+// node's subnet with its gateway (.1), the MTU for the bridge and the pod
+// veths, and whether the node masquerades what leaves the pod network.
+//
+//	FLANNEL_NETWORK=10.244.0.0/16
+//	FLANNEL_SUBNET=10.244.1.1/24
+//	FLANNEL_MTU=1450
+//	FLANNEL_IPMASQ=true
+func SubnetEnv(network netip.Prefix, nw Network, ipMasq bool) string {
+	l := nw.Lease()
+	return fmt.Sprintf("FLANNEL_NETWORK=%s\nFLANNEL_SUBNET=%s\nFLANNEL_MTU=%d\nFLANNEL_IPMASQ=%t\n",
+		network, netip.PrefixFrom(l.Subnet.Addr().Next(), l.Subnet.Bits()), nw.MTU(), ipMasq)
 }

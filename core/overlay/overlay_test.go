@@ -79,7 +79,7 @@ func TestCheckBackend(t *testing.T) {
 			t.Errorf("%s: %v", b, err)
 		}
 	}
-	if err := CheckBackend("udp"); err == nil || !strings.Contains(err.Error(), "host-gw, vxlan") {
+	if err := CheckBackend("udp"); err == nil || !strings.Contains(err.Error(), "alloc, host-gw, vxlan") {
 		t.Errorf("udp: %v, want the choices named", err)
 	}
 }
@@ -99,5 +99,24 @@ func TestConfigCheck(t *testing.T) {
 	bad.PublicIP = netip.Addr{}
 	if err := bad.check(); err == nil {
 		t.Errorf("no public IP: no error")
+	}
+}
+
+// fakeNetwork is a Network of a lease and an MTU, for SubnetEnv.
+type fakeNetwork struct {
+	Network
+	lease Lease
+	mtu   int
+}
+
+func (f fakeNetwork) Lease() Lease { return f.lease }
+func (f fakeNetwork) MTU() int     { return f.mtu }
+
+func TestSubnetEnv(t *testing.T) {
+	nw := fakeNetwork{lease: Lease{Subnet: netip.MustParsePrefix("10.244.1.0/24")}, mtu: 1450}
+	got := SubnetEnv(netip.MustParsePrefix("10.244.0.0/16"), nw, true)
+	want := "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\nFLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n"
+	if got != want {
+		t.Errorf("subnet.env:\n%s\nwant (SEMANTICS.md §12.4):\n%s", got, want)
 	}
 }
