@@ -21,6 +21,7 @@ import (
 // pod is gone.
 type Manager struct {
 	onChange ReportFunc
+	onFailed FailedFunc
 
 	mu         sync.Mutex
 	containers map[string]*probedContainer // by container name
@@ -55,8 +56,12 @@ type probedContainer struct {
 // Unhealthy event. It is called from the probing goroutines, so it must
 // not call Remove or Stop (they wait for those goroutines): it should
 // only hand the work over, like queueing the pod.
-func NewManager(onChange ReportFunc) *Manager {
-	return &Manager{onChange: onChange, containers: map[string]*probedContainer{}}
+//
+// onFailed, which may be nil, is called on every failed attempt of a
+// probe, from the probing goroutines too: the podlet records the
+// Unhealthy event there, as the kubelet does for each failure.
+func NewManager(onChange ReportFunc, onFailed FailedFunc) *Manager {
+	return &Manager{onChange: onChange, onFailed: onFailed, containers: map[string]*probedContainer{}}
 }
 
 // Add starts probing container instance in, unless it is probed already:
@@ -162,7 +167,8 @@ func (m *Manager) startWorkers(pc *probedContainer, kinds ...ProbeKind) {
 		w := &Worker{Kind: kind, Container: pc.Container, Target: pc.Target, StartedAt: pc.StartedAt,
 			Report: func(_ string, kind ProbeKind, result Result, message string) {
 				m.update(pc, kind, result, message)
-			}}
+			},
+			Failed: m.onFailed}
 		pc.wg.Go(func() { w.Run(pc.ctx) })
 	}
 }

@@ -64,7 +64,7 @@ func TestManagerStartupGatesLivenessAndReadiness(t *testing.T) {
 		}
 		exec := newFakeExec(answers)
 		rec := &recorder{start: time.Now()}
-		m := NewManager(rec.report)
+		m := NewManager(rec.report, nil)
 		defer m.Stop()
 		in := Instance{Container: probedApp(), ID: "podlab://app-1", StartedAt: time.Now(), Target: Target{Exec: exec.exec}}
 		m.Add(in)
@@ -134,7 +134,7 @@ func TestManagerStartupGatesLivenessAndReadiness(t *testing.T) {
 func TestManagerStartupFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		exec := newFakeExec(always("", 1))
-		m := NewManager(nil)
+		m := NewManager(nil, nil)
 		defer m.Stop()
 		m.Add(Instance{Container: probedApp(), ID: "1", StartedAt: time.Now(), Target: Target{Exec: exec.exec}})
 		time.Sleep(time.Minute)
@@ -151,7 +151,7 @@ func TestManagerStartupFails(t *testing.T) {
 func TestManagerWithoutStartupProbe(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		exec := newFakeExec(always("", 0))
-		m := NewManager(nil)
+		m := NewManager(nil, nil)
 		defer m.Stop()
 		c := probedApp()
 		c.StartupProbe = nil
@@ -169,7 +169,7 @@ func TestManagerWithoutStartupProbe(t *testing.T) {
 func TestManagerStop(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		exec := newFakeExec(always("", 0))
-		m := NewManager(nil)
+		m := NewManager(nil, nil)
 		m.Add(Instance{Container: probedApp(), ID: "1", StartedAt: time.Now(), Target: Target{Exec: exec.exec}})
 		synctest.Wait()
 		m.Stop()

@@ -13,6 +13,13 @@ import (
 // 500" (the kubelet's Unhealthy event).
 type ReportFunc func(container string, kind ProbeKind, result Result, message string)
 
+// FailedFunc receives every failed attempt of a probe, with the
+// message of the kubelet's Unhealthy event ("Readiness probe failed:
+// ..."): the kubelet records one per failed attempt, whether or not the
+// probe's result changes (a readiness probe that fails from its first
+// attempt never changes: it starts as Failure).
+type FailedFunc func(container string, kind ProbeKind, message string)
+
 // Worker runs one probe of one container instance periodically, as the
 // kubelet's probe worker does: the first attempt initialDelaySeconds
 // after the container started, then one every periodSeconds. It reports
@@ -31,6 +38,7 @@ type Worker struct {
 	// StartedAt is when the container instance started.
 	StartedAt time.Time
 	Report    ReportFunc
+	Failed    FailedFunc // may be nil
 }
 
 // Run probes until ctx ends or the result is final (see Worker). It
@@ -51,12 +59,15 @@ func (w *Worker) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return // stopped during the attempt: its result is of no use
 		}
-		if th.observe(result) {
-			if result == Failure {
-				message = fmt.Sprintf("%s probe failed: %s", w.Kind, message)
-			} else {
-				message = ""
+		if result == Failure {
+			message = fmt.Sprintf("%s probe failed: %s", w.Kind, message)
+			if w.Failed != nil {
+				w.Failed(w.Container.Name, w.Kind, message)
 			}
+		} else {
+			message = ""
+		}
+		if th.observe(result) {
 			w.Report(w.Container.Name, w.Kind, result, message)
 		}
 		if w.final(th.result) {

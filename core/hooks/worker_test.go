@@ -153,6 +153,33 @@ func TestWorkerReadinessThresholds(t *testing.T) {
 	})
 }
 
+// A readiness probe that fails from its first attempt never changes its
+// result (it starts as Failure), yet every failed attempt is told, for
+// the kubelet's Unhealthy event.
+func TestWorkerFailedAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := execProbe("check")
+		p.PeriodSeconds = 1
+		var failed []string
+		c := &api.Container{Name: "app", ReadinessProbe: p}
+		w := &Worker{Kind: Readiness, Container: c, Target: Target{Exec: newFakeExec(always("down", 1)).exec}, StartedAt: time.Now(),
+			Report: func(string, ProbeKind, Result, string) { t.Errorf("a report, but the result stays Failure") },
+			Failed: func(container string, kind ProbeKind, message string) {
+				failed = append(failed, container+": "+message)
+			}}
+		ctx, cancel := context.WithCancel(t.Context())
+		go w.Run(ctx)
+		time.Sleep(2500 * time.Millisecond)
+		synctest.Wait()
+		cancel()
+		synctest.Wait()
+		want := `app: Readiness probe failed: command "check" exited with code 1: "down"`
+		if len(failed) != 3 || failed[0] != want {
+			t.Errorf("failed attempts %q, want 3 of %q", failed, want)
+		}
+	})
+}
+
 // A startup probe reports once, when it succeeds, and stops.
 func TestWorkerStartupSucceeds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

@@ -59,9 +59,10 @@ func (h LifecycleHooks) target(ps *runtime.PodState, st *runtime.State) hooks.Ta
 
 // Probes runs the startup, liveness and readiness probes of the pods'
 // containers with core/hooks, one hooks.Manager per pod: the Prober of
-// PodsConfig. A probe that fails records an Unhealthy event with
-// Kubernetes' message ("Liveness probe failed: ..."), once each time the
-// probe's result turns to Failure; the Event recorder counts repeats.
+// PodsConfig. Every failed attempt of a probe records an Unhealthy event
+// with Kubernetes' message ("Liveness probe failed: ..."), as the
+// kubelet does, even when the result stays what it was (a readiness
+// probe failing from the start); the Event recorder counts repeats.
 type Probes struct {
 	runtime  ContainerExec
 	recorder EventRecorder
@@ -185,12 +186,11 @@ func (p *Probes) podProbes(pod *api.Pod) *podProbes {
 		}
 		uid := pod.UID
 		pp = &podProbes{}
-		pp.Manager = hooks.NewManager(func(container string, kind hooks.ProbeKind, result hooks.Result, message string) {
-			if result == hooks.Failure {
+		pp.Manager = hooks.NewManager(
+			func(string, hooks.ProbeKind, hooks.Result, string) { p.notify(uid) },
+			func(_ string, _ hooks.ProbeKind, message string) {
 				p.recorder.Event(pp.pod.Load(), api.EventTypeWarning, "Unhealthy", message)
-			}
-			p.notify(uid)
-		})
+			})
 		p.pods[uid] = pp
 	}
 	pp.pod.Store(pod)

@@ -104,6 +104,9 @@ spec:
 		}
 	}
 	e.waitPod(t, "readiness", "running, not ready", ready(false))
+	// Failing from the first attempt, the result never changed: still, as
+	// with the kubelet, every failed attempt is an Unhealthy event.
+	e.waitEventWith(t, pod, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 404")
 	if err := os.WriteFile(filepath.Join(www, "ready"), []byte("ok\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +118,6 @@ spec:
 	if app(p).RestartCount != 0 {
 		t.Errorf("a readiness probe restarted the container:\n%s", toJSON(app(p)))
 	}
-	e.waitEventWith(t, pod, "Unhealthy", "Readiness probe failed: HTTP probe failed with statuscode: 404")
 	e.deleteNow(t, "readiness")
 }
 
