@@ -60,6 +60,8 @@ func (n *fakeNode) serve(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "side\n")
 	case r.URL.Path == "/exec/default/web/side":
 		fakeStatus(w, 400, "BadRequest", `container "side" in pod "web" is waiting to start`)
+	case r.URL.Path == "/exec/default/web/app" && r.Header.Get("Upgrade") == podlet.ExecProtocol && r.URL.Query().Get("tty") == "true":
+		n.term(w)
 	case r.URL.Path == "/exec/default/web/app" && r.Header.Get("Upgrade") == podlet.ExecProtocol:
 		n.cat(w)
 	case r.URL.Path == "/exec/default/web/app":
@@ -96,6 +98,37 @@ func (n *fakeNode) cat(w http.ResponseWriter) {
 		rw.Flush()
 	}
 	podlet.WriteFrame(rw, podlet.StreamExit, []byte("0"))
+	rw.Flush()
+}
+
+// term answers an upgraded exec with a terminal: it sends back what is
+// typed, and "resize WxH" for each resize frame, until "exit" is typed;
+// then it exits with 5.
+func (n *fakeNode) term(w http.ResponseWriter) {
+	conn, rw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + podlet.ExecProtocol + "\r\n\r\n")
+	rw.Flush()
+	var typed string
+	for !strings.Contains(typed, "exit") {
+		ch, p, err := podlet.ReadFrame(rw)
+		if err != nil {
+			return
+		}
+		switch ch {
+		case podlet.StreamStdin:
+			typed += string(p)
+		case podlet.StreamResize:
+			size, _ := podlet.ParseResize(p)
+			p = fmt.Appendf(nil, "resize %dx%d", size.Width, size.Height)
+		}
+		podlet.WriteFrame(rw, podlet.StreamStdout, p)
+		rw.Flush()
+	}
+	podlet.WriteFrame(rw, podlet.StreamExit, []byte("5"))
 	rw.Flush()
 }
 
@@ -182,7 +215,8 @@ func TestExecCommand(t *testing.T) {
 		{[]string{"exec", "web", "-c", "app", "--", "fail"}, "", 3, "fail\n", "err\n", "POST /exec/default/web/app?command=fail"},
 		{[]string{"exec", "-i", "web", "--", "cat"}, "typed\n", 0, "typed\n", "", "POST /exec/default/web/app?command=cat&stdin=true"},
 		{[]string{"exec", "web", "-c", "side", "--", "sh"}, "", 1, "", `podlab: container "side" in pod "web" is waiting to start`, "POST /exec/default/web/side?command=sh"},
-		{[]string{"exec", "-it", "web", "--", "sh"}, "", 1, "", "exec -t: podlab's runtime cannot give a command a terminal", ""},
+		{[]string{"exec", "-it", "web", "--", "sh"}, "", 1, "", "podlab: -t needs a terminal on stdin; drop -t to pipe input\n", ""},
+		{[]string{"exec", "-t", "web", "--", "sh"}, "", 1, "", "podlab: -t needs a terminal on stdin; drop -t to pipe input\n", ""},
 		{[]string{"exec", "pending", "--", "sh"}, "", 1, "", "is not bound to a node yet", ""},
 		{[]string{"exec", "web"}, "", 2, "", "give a pod and a command", ""},
 	} {

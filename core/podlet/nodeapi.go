@@ -23,7 +23,7 @@ import (
 //
 //	GET  /healthz                                         "ok"; the only path without a token
 //	GET  /containerLogs/{namespace}/{pod}/{container}     ?follow=true&tailLines=N  (nodeapi_logs.go)
-//	POST /exec/{namespace}/{pod}/{container}              ?command=ls&command=-l&stdin=true  (nodeapi_exec.go)
+//	POST /exec/{namespace}/{pod}/{container}              ?command=ls&command=-l&stdin=true&tty=true  (nodeapi_exec.go)
 //	GET  /stats/summary                                   CPU and memory from the cgroups  (nodeapi_stats.go)
 //	GET  /inspect/{namespace}/{pod}                       podlab's own, for the checker: the truth
 //	                                                      from /proc and netlink  (nodeapi_inspect.go)
@@ -61,6 +61,9 @@ type NodeRuntime interface {
 	LogPath(name string) string
 	// Exec runs argv in a running container and returns its exit code.
 	Exec(ctx context.Context, st *runtime.State, argv []string, stdin, stdout, stderr *os.File) (int, error)
+	// ExecTTY runs argv in a running container on a terminal of its own,
+	// tty the user's side of it, and returns its exit code.
+	ExecTTY(ctx context.Context, st *runtime.State, argv []string, tty runtime.TTY) (int, error)
 }
 
 // NodeAPIConfig is what the node API serves from. RuntimeNodeAPI fills it

@@ -11,9 +11,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/podlab/podlab/core/client"
+	"github.com/podlab/podlab/core/runtime"
 )
 
 // NodeClient calls the node API of one node, with the token the caller
@@ -89,18 +91,35 @@ type ExecOptions struct {
 	// as it comes: interactive use, "exec -i".
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
+	// TTY runs the command on a terminal of its own, "exec -it"; it needs
+	// Stdin. What the command prints to stdout and stderr comes as one
+	// stream, to Stdout. Size is the terminal's size at start; each size
+	// that comes on Resize is sent on, until Exec returns.
+	TTY    bool
+	Size   runtime.TerminalSize
+	Resize <-chan runtime.TerminalSize
 }
 
 // Exec runs a command in a container and returns its exit code once it
 // has exited and all its output is written. An error means the command
-// did not run, or the connection broke.
+// did not run, or the connection broke, or ctx ended first.
 func (c *NodeClient) Exec(ctx context.Context, namespace, pod, container string, o ExecOptions) (int, error) {
+	if o.TTY && o.Stdin == nil {
+		return -1, errors.New("exec: a terminal needs stdin: set ExecOptions.Stdin")
+	}
 	q := url.Values{"command": o.Command}
 	header := http.Header{}
 	if o.Stdin != nil {
 		q.Set("stdin", "true")
 		header.Set("Connection", "Upgrade")
 		header.Set("Upgrade", ExecProtocol)
+	}
+	if o.TTY {
+		q.Set("tty", "true")
+		if o.Size != (runtime.TerminalSize{}) {
+			q.Set("width", strconv.Itoa(int(o.Size.Width)))
+			q.Set("height", strconv.Itoa(int(o.Size.Height)))
+		}
 	}
 	resp, err := c.send(ctx, http.MethodPost, podPath("exec", namespace, pod, container), q, header)
 	if err != nil {
@@ -114,20 +133,61 @@ func (c *NodeClient) Exec(ctx context.Context, namespace, pod, container string,
 	if resp.StatusCode != http.StatusSwitchingProtocols || !ok {
 		return -1, fmt.Errorf("exec at %s: the node did not upgrade the connection (%s)", c.base, resp.Status)
 	}
-	go sendStdin(conn, o.Stdin)
-	return readExecFrames(conn, o.Stdout, o.Stderr)
+	// Once upgraded, the connection is ours: nothing else closes it when
+	// ctx ends.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	out := &frameSender{w: conn}
+	go sendStdin(out, o.Stdin)
+	if o.Resize != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go sendResizes(out, o.Resize, done)
+	}
+	code, err := readExecFrames(conn, o.Stdout, o.Stderr)
+	if err != nil && ctx.Err() != nil {
+		return -1, fmt.Errorf("exec: %w", context.Cause(ctx))
+	}
+	return code, err
+}
+
+// frameSender writes whole frames from several goroutines: stdin and
+// resizes.
+type frameSender struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *frameSender) send(ch byte, payload []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return WriteFrame(s.w, ch, payload)
 }
 
 // sendStdin sends r as stdin frames, then the empty frame that closes it.
-func sendStdin(w io.Writer, r io.Reader) {
+func sendStdin(s *frameSender, r io.Reader) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := r.Read(buf)
-		if n > 0 && WriteFrame(w, StreamStdin, buf[:n]) != nil {
+		if n > 0 && s.send(StreamStdin, buf[:n]) != nil {
 			return
 		}
 		if err != nil {
-			WriteFrame(w, StreamStdin, nil)
+			s.send(StreamStdin, nil)
+			return
+		}
+	}
+}
+
+// sendResizes sends each size that comes as a resize frame, until done.
+func sendResizes(s *frameSender, sizes <-chan runtime.TerminalSize, done <-chan struct{}) {
+	for {
+		select {
+		case size := <-sizes:
+			if s.send(StreamResize, ResizePayload(size)) != nil {
+				return
+			}
+		case <-done:
 			return
 		}
 	}

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -32,6 +34,8 @@ import (
 //	channel 4  error   node → client, the last frame instead of exit: why
 //	                   the command could not run, like "exec \"vim\": not
 //	                   found in container ..."
+//	channel 5  resize  client → node, with tty=true: the terminal's new
+//	                   size, like {"width":132,"height":43}
 //
 // Channels 0 to 2 are numbered as in Kubernetes' channel protocol; a
 // frame is Docker's attach header, shorter. Two ways to send stdin:
@@ -45,10 +49,15 @@ import (
 //     to SPDY or WebSocket for the same reason: stdin and output must
 //     flow at once, for as long as the command runs.
 //
-// Nothing has a terminal: tty=true is refused, as the runtime cannot give
-// an exec'd process one (a PTY and its session). Errors found before the
-// command starts (no such pod, a container that does not run, no command)
-// are ordinary Status answers; once it starts, everything is a frame.
+// With tty=true ("podlab exec -it", interactive only) the command runs on
+// a terminal of its own (runtime.ExecTTY): stdin frames are typed into it,
+// width= and height= give its size at start, resize frames the later
+// ones, and what the command prints to stdout and stderr comes back as
+// one stream on channel 1, as a terminal has one screen (Kubernetes does
+// the same). The end of stdin is a ^D; a connection that breaks hangs the
+// terminal up (SIGHUP). Errors found before the command starts (no such
+// pod, a container that does not run, no command) are ordinary Status
+// answers; once it starts, everything is a frame.
 
 // Channels of the exec protocol.
 const (
@@ -57,6 +66,7 @@ const (
 	StreamStderr byte = 2
 	StreamExit   byte = 3
 	StreamError  byte = 4
+	StreamResize byte = 5
 )
 
 // ExecProtocol is the protocol of an upgraded exec connection.
@@ -83,6 +93,21 @@ func WriteFrame(w io.Writer, ch byte, payload []byte) error {
 	return err
 }
 
+// ResizePayload is the payload of a resize frame: the size as JSON.
+func ResizePayload(size runtime.TerminalSize) []byte {
+	b, _ := json.Marshal(size)
+	return b
+}
+
+// ParseResize reads the payload of a resize frame.
+func ParseResize(payload []byte) (runtime.TerminalSize, error) {
+	var size runtime.TerminalSize
+	if err := json.Unmarshal(payload, &size); err != nil {
+		return size, fmt.Errorf("resize frame %q: want {\"width\":COLUMNS,\"height\":ROWS}: %w", payload, err)
+	}
+	return size, nil
+}
+
 // ReadFrame reads one frame. At a clean end of the stream, between two
 // frames, the error is io.EOF.
 func ReadFrame(r io.Reader) (ch byte, payload []byte, err error) {
@@ -106,15 +131,16 @@ func (a *NodeAPIServer) exec(w http.ResponseWriter, r *http.Request) {
 	argv := q["command"]
 	stdin, err1 := boolParam(q, "stdin")
 	tty, err2 := boolParam(q, "tty")
-	switch err := errors.Join(err1, err2); {
+	size, err3 := sizeParams(q)
+	switch err := errors.Join(err1, err2, err3); {
 	case err != nil:
 		writeStatus(w, http.StatusBadRequest, "%v", err)
 		return
 	case len(argv) == 0 || argv[0] == "":
 		writeStatus(w, http.StatusBadRequest, "no command: give it one word per parameter, like ?command=ls&command=-l")
 		return
-	case tty:
-		writeStatus(w, http.StatusBadRequest, "tty=true: podlab's runtime cannot give an exec a terminal (no PTY); run it without one (stdin=true still works)")
+	case tty && (!stdin || !isUpgrade(r)):
+		writeStatus(w, http.StatusBadRequest, "tty=true needs stdin=true on an upgraded connection (Upgrade: %s): a terminal's typing and resizes come as frames", ExecProtocol)
 		return
 	}
 	ps, st, ok := a.lookup(w, r)
@@ -125,9 +151,9 @@ func (a *NodeAPIServer) exec(w http.ResponseWriter, r *http.Request) {
 		writeStatus(w, http.StatusBadRequest, "container %q in pod %q is not running (%s)", r.PathValue("container"), ps.Pod.Name, st.Status)
 		return
 	}
-	a.log.Info("exec", "pod", ps.Pod.Namespace+"/"+ps.Pod.Name, "container", r.PathValue("container"), "command", argv)
+	a.log.Info("exec", "pod", ps.Pod.Namespace+"/"+ps.Pod.Name, "container", r.PathValue("container"), "command", argv, "tty", tty)
 	if isUpgrade(r) {
-		a.execUpgraded(w, r, st, argv, stdin)
+		a.execUpgraded(w, r, st, argv, stdin, tty, size)
 		return
 	}
 	var in io.Reader
@@ -141,6 +167,25 @@ func (a *NodeAPIServer) exec(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	flusher := http.NewResponseController(w)
 	a.runExec(r.Context(), st, argv, in, &frameWriter{w: w, flush: flusher.Flush})
+}
+
+// sizeParams reads width= and height=, the size of a terminal at start;
+// either may be left out.
+func sizeParams(q url.Values) (runtime.TerminalSize, error) {
+	var size runtime.TerminalSize
+	for _, p := range []struct {
+		name  string
+		field *uint16
+	}{{"width", &size.Width}, {"height", &size.Height}} {
+		if s := q.Get(p.name); s != "" {
+			n, err := strconv.ParseUint(s, 10, 16)
+			if err != nil {
+				return size, fmt.Errorf("%s: want a number of characters, 0 to 65535, not %q", p.name, s)
+			}
+			*p.field = uint16(n)
+		}
+	}
+	return size, nil
 }
 
 // isUpgrade tells whether the request asks for an upgraded exec connection.
@@ -157,7 +202,7 @@ func isUpgrade(r *http.Request) bool {
 
 // execUpgraded takes the connection over from the HTTP server, answers 101
 // and then speaks frames on it both ways.
-func (a *NodeAPIServer) execUpgraded(w http.ResponseWriter, r *http.Request, st *runtime.State, argv []string, stdin bool) {
+func (a *NodeAPIServer) execUpgraded(w http.ResponseWriter, r *http.Request, st *runtime.State, argv []string, stdin, tty bool, size runtime.TerminalSize) {
 	conn, rw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		writeStatus(w, http.StatusInternalServerError, "cannot upgrade the connection: %v", err)
@@ -173,11 +218,33 @@ func (a *NodeAPIServer) execUpgraded(w http.ResponseWriter, r *http.Request, st 
 	if rw.Flush() != nil {
 		return
 	}
+	out := &frameWriter{w: rw.Writer, flush: rw.Flush}
+	if tty {
+		a.runExecTTY(r.Context(), st, argv, rw.Reader, size, out)
+		return
+	}
 	var in io.Reader
 	if stdin {
 		in = &frameStdin{r: rw.Reader}
 	}
-	a.runExec(r.Context(), st, argv, in, &frameWriter{w: rw.Writer, flush: rw.Flush})
+	a.runExec(r.Context(), st, argv, in, out)
+}
+
+// runExecTTY runs argv on a terminal of its own: stdin frames from conn
+// are typed into it, resize frames resize it, and what it prints goes
+// out as stdout frames; then its exit code, or why it could not run.
+func (a *NodeAPIServer) runExecTTY(ctx context.Context, st *runtime.State, argv []string, conn *bufio.Reader, size runtime.TerminalSize, out *frameWriter) {
+	resize := make(chan runtime.TerminalSize)
+	exited := make(chan struct{})
+	in := &frameStdin{r: conn, resize: resize, exited: exited}
+	code, err := a.cfg.Runtime.ExecTTY(ctx, st, argv, runtime.TTY{
+		Stdin: in, Output: frameStream{out, StreamStdout}, Size: size, Resize: resize})
+	close(exited) // a resize frame after the end is dropped
+	if err != nil {
+		out.write(StreamError, []byte(err.Error()))
+		return
+	}
+	out.write(StreamExit, []byte(strconv.Itoa(code)))
 }
 
 // runExec runs argv in the container with stdin read from in (nil: none),
@@ -288,13 +355,34 @@ func (f *frameWriter) copyFrom(ch byte, r *os.File) {
 	}
 }
 
+// frameStream writes what it is given as frames of one channel.
+type frameStream struct {
+	f  *frameWriter
+	ch byte
+}
+
+func (s frameStream) Write(p []byte) (int, error) {
+	for n := 0; n < len(p); {
+		chunk := min(len(p)-n, maxFrame)
+		if err := s.f.write(s.ch, p[n:n+chunk]); err != nil {
+			return n, err
+		}
+		n += chunk
+	}
+	return len(p), nil
+}
+
 // frameStdin reads stdin from the channel-0 frames of an upgraded
-// connection. An empty frame, or the end of the connection, ends it;
-// frames of other channels are skipped.
+// connection. An empty frame ends it (io.EOF); a connection that ends
+// first is an error. With resize set, resize frames are sent there
+// until exited is closed; else they are skipped, as frames of any other
+// channel are.
 type frameStdin struct {
-	r    *bufio.Reader
-	rest []byte
-	done bool
+	r      *bufio.Reader
+	rest   []byte
+	done   bool
+	resize chan<- runtime.TerminalSize
+	exited <-chan struct{}
 }
 
 func (s *frameStdin) Read(p []byte) (int, error) {
@@ -303,13 +391,25 @@ func (s *frameStdin) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		ch, payload, err := ReadFrame(s.r)
+		if errors.Is(err, io.EOF) {
+			return 0, errors.New("exec: the connection ended without closing stdin")
+		}
 		if err != nil {
 			return 0, err
 		}
-		if ch != StreamStdin {
-			continue
+		switch {
+		case ch == StreamResize && s.resize != nil:
+			size, err := ParseResize(payload)
+			if err != nil {
+				return 0, err
+			}
+			select {
+			case s.resize <- size:
+			case <-s.exited:
+			}
+		case ch == StreamStdin:
+			s.rest, s.done = payload, len(payload) == 0
 		}
-		s.rest, s.done = payload, len(payload) == 0
 	}
 	n := copy(p, s.rest)
 	s.rest = s.rest[n:]

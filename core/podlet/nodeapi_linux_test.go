@@ -2,6 +2,7 @@ package podlet
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -136,6 +138,77 @@ func TestNodeAPIOnARealPod(t *testing.T) {
 		if _, err := nc.Exec(ctx, "nodeapi-test", "web", "app", ExecOptions{Command: []string{"nonexistent"}, Stdout: io.Discard, Stderr: io.Discard}); err == nil || !strings.Contains(err.Error(), "not found") {
 			t.Errorf("a command the image does not have: %v", err)
 		}
+	})
+
+	t.Run("exec with a terminal", func(t *testing.T) {
+		keyboard, typing := io.Pipe()
+		defer typing.Close()
+		resize := make(chan runtime.TerminalSize)
+		var out, errw syncBuffer
+		type result struct {
+			code int
+			err  error
+		}
+		done := make(chan result)
+		go func() {
+			code, err := nc.Exec(ctx, "nodeapi-test", "web", "app", ExecOptions{Command: []string{"sh"}, Stdin: keyboard,
+				Stdout: &out, Stderr: &errw, TTY: true, Size: runtime.TerminalSize{Width: 80, Height: 24}, Resize: resize})
+			done <- result{code, err}
+		}()
+		shown := func(re string) {
+			t.Helper()
+			waitFor(t, fmt.Sprintf("%q on the screen, which shows %q", re, out.String()), func() bool {
+				return regexp.MustCompile(re).MatchString(out.String())
+			})
+		}
+		io.WriteString(typing, "tty; stty size\n")
+		shown(`(?m)^/dev/pts/\d+\r\n24 80\r\n`)
+		resize <- runtime.TerminalSize{Width: 132, Height: 43}
+		io.WriteString(typing, "stty size; echo to stderr >&2\n")
+		shown(`\r\n43 132\r\nto stderr\r\n`)
+		io.WriteString(typing, "exit 3\n")
+		select {
+		case r := <-done:
+			if r.code != 3 || r.err != nil || errw.String() != "" {
+				t.Errorf("exec -t sh: %d %v, stderr %q; want 3, and stderr on the one screen", r.code, r.err, errw.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the shell did not exit; the screen shows %q", out.String())
+		}
+
+		// A client that goes away hangs the terminal up: its shell ends,
+		// and nothing of it is left in the container.
+		gone, leave := context.WithCancel(ctx)
+		keyboard, typing = io.Pipe()
+		defer typing.Close()
+		out = syncBuffer{}
+		go func() {
+			code, err := nc.Exec(gone, "nodeapi-test", "web", "app", ExecOptions{Command: []string{"sh"}, Stdin: keyboard, Stdout: &out, TTY: true})
+			done <- result{code, err}
+		}()
+		io.WriteString(typing, "echo ready\n")
+		shown(`\r\nready\r\n`)
+		// The shell is the one sh of the container that is not its PID 1
+		// (whose loop starts only sleeps).
+		cg, err := rt.Cgroups.Open(st.Cgroup)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var shell []proc.Stat
+		procs, _ := cg.Procs()
+		for _, pid := range procs {
+			if stat, err := proc.ReadStat(pid); err == nil && pid != st.Pid && stat.Comm == "sh" {
+				shell = append(shell, stat)
+			}
+		}
+		if len(shell) != 1 {
+			t.Fatalf("the shells of the exec among the container's processes %v: %+v, want one", procs, shell)
+		}
+		leave()
+		if r := <-done; !errors.Is(r.err, context.Canceled) {
+			t.Errorf("exec -t with its context cancelled: %d %v", r.code, r.err)
+		}
+		waitFor(t, "the shell of the client gone to end", func() bool { return !proc.Alive(shell[0].Pid, shell[0].StartTime) })
 	})
 
 	t.Run("stats", func(t *testing.T) {

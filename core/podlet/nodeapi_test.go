@@ -42,6 +42,8 @@ type fakeRuntime struct {
 	pods   map[string]*runtime.PodState // by namespace/name
 	states map[string]*runtime.State    // by uid/container
 	execs  atomic.Int32
+	// ttyEnded, if not nil, gets the exit code of each ExecTTY.
+	ttyEnded chan int
 }
 
 func newFakeRuntime(t *testing.T) *fakeRuntime {
@@ -125,6 +127,53 @@ func (f *fakeRuntime) Exec(ctx context.Context, st *runtime.State, argv []string
 		return 3, nil
 	}
 	return -1, fmt.Errorf("exec %q: not found in container %q", argv[0], st.Spec.Name)
+}
+
+// ExecTTY knows one command, term: it prints the terminal's size at start
+// and each new size, echoes what is typed, and exits with 7 at the end of
+// the input, or with 129 (SIGHUP) when the input fails. ttyEnded tells
+// each end.
+func (f *fakeRuntime) ExecTTY(ctx context.Context, st *runtime.State, argv []string, tty runtime.TTY) (int, error) {
+	f.execs.Add(1)
+	if argv[0] != "term" {
+		return -1, fmt.Errorf("exec %q: not found in container %q", argv[0], st.Spec.Name)
+	}
+	code := f.term(tty)
+	if f.ttyEnded != nil {
+		f.ttyEnded <- code
+	}
+	return code, nil
+}
+
+func (f *fakeRuntime) term(tty runtime.TTY) int {
+	fmt.Fprintf(tty.Output, "%dx%d\r\n", tty.Size.Width, tty.Size.Height)
+	typed, inputErr := make(chan []byte), make(chan error, 1)
+	go func() {
+		buf := make([]byte, 1024)
+		for {
+			n, err := tty.Stdin.Read(buf)
+			if n > 0 {
+				typed <- bytes.Clone(buf[:n])
+			}
+			if err != nil {
+				inputErr <- err
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case size := <-tty.Resize:
+			fmt.Fprintf(tty.Output, "%dx%d\r\n", size.Width, size.Height)
+		case b := <-typed:
+			tty.Output.Write(b)
+		case err := <-inputErr:
+			if err == io.EOF {
+				return 7
+			}
+			return 128 + 1
+		}
+	}
 }
 
 // fakeCgroups counts its reads; its memory is a MiB per character of
@@ -510,6 +559,92 @@ func TestFrames(t *testing.T) {
 	}
 }
 
+// A resize frame: channel 5, the size as JSON.
+func TestResizeFrame(t *testing.T) {
+	var buf bytes.Buffer
+	WriteFrame(&buf, StreamResize, ResizePayload(runtime.TerminalSize{Width: 132, Height: 43}))
+	want := append([]byte{5, 0, 0, 0, 25}, `{"width":132,"height":43}`...)
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("a resize frame on the wire: %q, want %q", buf.Bytes(), want)
+	}
+	ch, payload, err := ReadFrame(&buf)
+	if err != nil || ch != StreamResize {
+		t.Fatalf("ReadFrame: %d %v", ch, err)
+	}
+	if size, err := ParseResize(payload); err != nil || size != (runtime.TerminalSize{Width: 132, Height: 43}) {
+		t.Errorf("ParseResize: %+v %v", size, err)
+	}
+	if _, err := ParseResize([]byte("132x43")); err == nil || !strings.Contains(err.Error(), `want {"width":COLUMNS,"height":ROWS}`) {
+		t.Errorf("a resize frame that is not JSON: %v", err)
+	}
+}
+
+// Exec on a terminal through the client: the size at start, a resize
+// frame, typing and the exit code come through; stdout and stderr are
+// one stream; a client that goes away hangs the terminal up.
+func TestExecTTY(t *testing.T) {
+	n := newNodeAPITest(t)
+	n.rt.ttyEnded = make(chan int, 1)
+	nc := n.client(goodToken)
+	keyboard, typing := io.Pipe()
+	resize := make(chan runtime.TerminalSize)
+	var out, errw syncBuffer
+	type result struct {
+		code int
+		err  error
+	}
+	done := make(chan result)
+	go func() {
+		code, err := nc.Exec(context.Background(), "default", "web", "app", ExecOptions{Command: []string{"term"},
+			Stdin: keyboard, Stdout: &out, Stderr: &errw, TTY: true, Size: runtime.TerminalSize{Width: 80, Height: 24}, Resize: resize})
+		done <- result{code, err}
+	}()
+	waitFor(t, "the size at start", func() bool { return out.String() == "80x24\r\n" })
+	resize <- runtime.TerminalSize{Width: 100, Height: 30}
+	waitFor(t, "the new size", func() bool { return strings.HasSuffix(out.String(), "100x30\r\n") })
+	io.WriteString(typing, "typed")
+	waitFor(t, "the typing", func() bool { return strings.HasSuffix(out.String(), "typed") })
+	typing.Close()
+	if r := <-done; r.code != 7 || r.err != nil || errw.String() != "" {
+		t.Errorf("exec term: %d %v, stderr %q; want the exit code 7 and nothing on stderr", r.code, r.err, errw.String())
+	}
+	if code := <-n.rt.ttyEnded; code != 7 {
+		t.Errorf("the terminal ended with %d, want 7 (end of input)", code)
+	}
+
+	// The client's context ends: Exec returns at once, and the node sees
+	// the connection end without stdin closed: the user is gone.
+	ctx, cancel := context.WithCancel(context.Background())
+	keyboard, typing = io.Pipe()
+	defer typing.Close()
+	go func() {
+		code, err := nc.Exec(ctx, "default", "web", "app", ExecOptions{Command: []string{"term"}, Stdin: keyboard, Stdout: io.Discard, TTY: true})
+		done <- result{code, err}
+	}()
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	select {
+	case r := <-done:
+		if !errors.Is(r.err, context.Canceled) {
+			t.Errorf("exec with its context cancelled: %d %v", r.code, r.err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("exec went on after its context ended")
+	}
+	select {
+	case code := <-n.rt.ttyEnded:
+		if code != 129 {
+			t.Errorf("the terminal of a client gone ended with %d, want 129 (hung up)", code)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the terminal of a client gone went on")
+	}
+
+	if _, err := nc.Exec(context.Background(), "default", "web", "app", ExecOptions{Command: []string{"term"}, Stdout: io.Discard, TTY: true}); err == nil || !strings.Contains(err.Error(), "a terminal needs stdin") {
+		t.Errorf("a terminal without stdin: %v", err)
+	}
+}
+
 // Exec through the client, plain and upgraded, and the plain protocol
 // as curl would speak it.
 func TestExec(t *testing.T) {
@@ -560,7 +695,8 @@ func TestExec(t *testing.T) {
 		want string
 	}{
 		{"/exec/default/web/app", 400, "no command"},
-		{"/exec/default/web/app?command=sh&tty=true", 400, "cannot give an exec a terminal"},
+		{"/exec/default/web/app?command=sh&tty=true&stdin=true", 400, "tty=true needs stdin=true on an upgraded connection"},
+		{"/exec/default/web/app?command=sh&width=80&height=-1", 400, `height: want a number of characters, 0 to 65535, not \"-1\"`},
 		{"/exec/default/web/setup?command=sh", 400, `container \"setup\" in pod \"web\" is not running (exited)`},
 		{"/exec/default/web/side?command=sh", 400, "waiting to start"},
 		{"/exec/default/web/nope?command=sh", 404, "its containers are setup, app, side"},

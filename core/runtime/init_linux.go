@@ -196,6 +196,16 @@ func setupDev(dev string) error {
 			return err
 		}
 	}
+	// Terminals for "exec -t": a devpts of the container's own (a new
+	// instance, as runc mounts it), so that a terminal opened through its
+	// /dev/ptmx is /dev/pts/N in the container, and the host's terminals
+	// stay out of sight. gid 5 is the group tty.
+	if err := mountIn(dev, "pts", "devpts", unix.MS_NOSUID|unix.MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620,gid=5"); err != nil {
+		return err
+	}
+	if err := os.Symlink("pts/ptmx", filepath.Join(dev, "ptmx")); err != nil {
+		return err
+	}
 	if err := os.Mkdir(filepath.Join(dev, "shm"), 0o1777); err != nil {
 		return err
 	}

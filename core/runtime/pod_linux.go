@@ -298,30 +298,64 @@ type stdio struct{ in, out, err *os.File }
 // process alone (an interactive command stays in the terminal's
 // foreground group, where it may read the terminal).
 func (r *Runtime) exec(ctx context.Context, st *State, argv []string, std stdio, group bool) (int, error) {
+	cmd := execCommand(st, argv)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = std.in, std.out, std.err
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: group}
+	if _, err := r.startExec(st, cmd, nil); err != nil {
+		return -1, err
+	}
+	return r.waitExec(ctx, st, cmd, group)
+}
+
+// execCommand is argv to run in the container of st, with its environment
+// and working directory; startExec finds the program in its image.
+func execCommand(st *State, argv []string) *exec.Cmd {
+	return &exec.Cmd{Args: argv, Env: st.Env, Dir: cmp.Or(st.Spec.WorkingDir, "/")}
+}
+
+// startExec starts cmd inside every namespace of the container of st, the
+// mount namespace included, then puts it in the container's cgroup. With
+// tty not nil, cmd gets a terminal of that size, opened in the container
+// (openPTY), as stdin, stdout, stderr and controlling terminal, in a
+// session of its own; startExec returns the terminal's master side.
+//
+// Hazard: paths mean the container's files only on the thread that has
+// joined its mount namespace, the throw-away thread that ns.Do runs fn on.
+// So the lookup of the command in the image, the opening of the
+// container's /dev/ptmx and the fork all happen inside fn: a goroutine
+// started there, or code after ns.Do returns, would see the host's files
+// (a terminal from the host's /dev/pts, which the container cannot see).
+func (r *Runtime) startExec(st *State, cmd *exec.Cmd, tty *TerminalSize) (master *os.File, err error) {
 	if st.Status != Running || !proc.Alive(st.Pid, st.PidStart) {
-		return -1, fmt.Errorf("container %q is not running", st.Spec.Name)
+		return nil, fmt.Errorf("container %q is not running", st.Spec.Name)
 	}
 	join := map[ns.Type]string{}
 	for _, t := range []ns.Type{ns.IPC, ns.UTS, ns.Net, ns.PID, ns.Mount} {
 		join[t] = ns.Path(st.Pid, t)
 	}
-	cmd := &exec.Cmd{Args: argv, Env: st.Env, Stdin: std.in, Stdout: std.out, Stderr: std.err, Dir: "/",
-		SysProcAttr: &syscall.SysProcAttr{Setpgid: group}}
-	if st.Spec.WorkingDir != "" {
-		cmd.Dir = st.Spec.WorkingDir
-	}
-	err := ns.Do(join, func() error {
-		// Inside the container's mount namespace: look the command up in
-		// its image, not on the host.
-		path, err := lookPath(argv[0], st.Env)
+	err = ns.Do(join, func() error {
+		path, err := lookPath(cmd.Args[0], cmd.Env)
 		if err != nil {
-			return fmt.Errorf("exec %q: not found in container %q", argv[0], st.Spec.Name)
+			return fmt.Errorf("exec %q: not found in container %q", cmd.Args[0], st.Spec.Name)
 		}
 		cmd.Path = path
+		if tty != nil {
+			var slave *os.File
+			if master, slave, err = openPTY(*tty); err != nil {
+				return fmt.Errorf("exec %q in container %q: %w", cmd.Args[0], st.Spec.Name, err)
+			}
+			// The command's own copy of the slave is enough: with ours open
+			// too, the master would never see the terminal's last close.
+			defer slave.Close()
+			onTerminal(cmd, slave)
+		}
 		return cmd.Start()
 	})
 	if err != nil {
-		return -1, err
+		if master != nil {
+			master.Close()
+		}
+		return nil, err
 	}
 	// Into the container's cgroup at once (the cgroup files are not
 	// reachable from inside the container's mount namespace, where the
@@ -329,6 +363,13 @@ func (r *Runtime) exec(ctx context.Context, st *State, argv []string, std stdio,
 	if cg, err := r.Cgroups.Open(st.Cgroup); err == nil {
 		cg.Add(cmd.Process.Pid)
 	}
+	return master, nil
+}
+
+// waitExec waits for cmd, started by startExec, and returns its exit code.
+// When ctx ends first it kills cmd, or its whole process group if group,
+// and returns ctx's error too.
+func (r *Runtime) waitExec(ctx context.Context, st *State, cmd *exec.Cmd, group bool) (int, error) {
 	target := cmd.Process.Pid
 	if group {
 		target = -target // the whole group: its id is its leader's pid
@@ -349,10 +390,10 @@ func (r *Runtime) exec(ctx context.Context, st *State, argv []string, std stdio,
 	mu.Lock()
 	reaped = true
 	mu.Unlock()
-	err = cmd.Wait()
+	err := cmd.Wait()
 	code, _ := exitStatus(cmd.ProcessState, err)
 	if killed {
-		return code, fmt.Errorf("exec %q in container %q: %w", argv[0], st.Spec.Name, ctx.Err())
+		return code, fmt.Errorf("exec %q in container %q: %w", cmd.Args[0], st.Spec.Name, ctx.Err())
 	}
 	return code, nil
 }

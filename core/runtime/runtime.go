@@ -21,6 +21,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"sync"
 	"time"
@@ -110,6 +111,36 @@ type State struct {
 	FinishedAt time.Time `json:"finishedAt,omitzero"`
 
 	Dir string `json:"dir"` // the container directory
+}
+
+// TerminalSize is the size of a terminal in characters ("stty size"
+// prints it as rows, then columns).
+type TerminalSize struct {
+	Width  uint16 `json:"width"`  // columns
+	Height uint16 `json:"height"` // rows
+}
+
+// TTY is the user's side of the terminal that ExecTTY gives a command, as
+// with "kubectl exec -t": what the user types goes in, what the command
+// prints comes out.
+type TTY struct {
+	// Stdin is what the user types; nil: nothing. When it ends (io.EOF)
+	// the command reads an end of file, as after Ctrl-D; when it fails
+	// (the user is gone) the terminal is hung up and the command gets
+	// SIGHUP, as when a terminal window is closed. ExecTTY does not wait
+	// for it: a read still pending when it returns ends with Stdin, and
+	// what it brings then is dropped.
+	Stdin io.Reader
+	// Output gets what the command writes to stdout and to stderr: a
+	// terminal has one screen, so they are one stream.
+	Output io.Writer
+	// Size is the terminal's size when the command starts; zero leaves
+	// the kernel's 0x0.
+	Size TerminalSize
+	// Resize brings the later sizes, as the user's window changes; nil:
+	// none. Nobody receives once ExecTTY has returned: a sender must not
+	// block on it then.
+	Resize <-chan TerminalSize
 }
 
 // ErrNotFound is wrapped by errors about containers that do not exist.
