@@ -126,6 +126,10 @@ type syncLoop struct {
 
 	mu     sync.Mutex
 	memory map[string]*podMemory // by pod uid
+	// hooks cuts short the postStart hook that runs for a pod (by uid)
+	// when the pod is deleted: a hook that never returns would otherwise
+	// hold the pod's sync, its deletion with it.
+	hooks map[string]context.CancelFunc
 }
 
 // podMemory is what the podlet remembers of one pod between syncs. Only
@@ -155,7 +159,8 @@ func RunPods(ctx context.Context, cfg PodsConfig) error {
 	if err != nil {
 		return err
 	}
-	l := &syncLoop{cfg: cfg, log: cfg.Log, queue: client.NewQueue(), records: recordStore{cfg.StateDir}, memory: map[string]*podMemory{}}
+	l := &syncLoop{cfg: cfg, log: cfg.Log, queue: client.NewQueue(), records: recordStore{cfg.StateDir},
+		memory: map[string]*podMemory{}, hooks: map[string]context.CancelFunc{}}
 	// A sync that fails (a sandbox that cannot be made) is retried no
 	// more slowly than a crashing container.
 	_, l.queue.MaxDelay = cfg.Backoff.limits()
@@ -163,12 +168,19 @@ func RunPods(ctx context.Context, cfg PodsConfig) error {
 	l.pods.AddHandler(client.Handler[*api.Pod]{
 		OnAdd: func(p *api.Pod) { l.queue.Add(p.UID) },
 		OnUpdate: func(old, p *api.Pod) {
+			if p.DeletionTimestamp != nil {
+				l.interruptHook(p.UID)
+			}
 			l.queue.Add(p.UID)
 			if old.UID != p.UID { // deleted and made again between two lists
+				l.interruptHook(old.UID)
 				l.queue.Add(old.UID)
 			}
 		},
-		OnDelete: func(p *api.Pod) { l.queue.Add(p.UID) },
+		OnDelete: func(p *api.Pod) {
+			l.interruptHook(p.UID)
+			l.queue.Add(p.UID)
+		},
 	})
 	l.logConfig()
 
@@ -552,13 +564,47 @@ func (l *syncLoop) startContainer(ctx context.Context, pod *api.Pod, ps *runtime
 	l.event(pod, api.EventTypeNormal, "Created", "Created container: "+c.Name)
 	l.event(pod, api.EventTypeNormal, "Started", "Started container "+c.Name)
 	l.log.Info("started container", "pod", podKey(pod), "container", c.Name, "pid", st.Pid)
-	if err := l.cfg.Hooks.PostStart(ctx, ps, c, st); err != nil && ctx.Err() == nil {
+	hookCtx, done := l.interruptible(ctx, pod.UID)
+	err = l.cfg.Hooks.PostStart(hookCtx, ps, c, st)
+	interrupted := hookCtx.Err() != nil
+	done()
+	switch {
+	case ctx.Err() != nil:
+	case interrupted:
+		// The pod is being deleted: the next sync kills the container.
+		l.log.Info("postStart hook cut short: the pod is being deleted", "pod", podKey(pod), "container", c.Name)
+	case err != nil:
 		l.event(pod, api.EventTypeWarning, "FailedPostStartHook", fmt.Sprintf("PostStartHook failed: %v", err))
 		if _, err := l.cfg.Runtime.StopContainer(ctx, ps, c.Name, -1); err != nil {
 			return st, err
 		}
 	}
 	return st, nil
+}
+
+// interruptible returns a context for the postStart hook of pod uid that
+// interruptHook ends, and the function to call when the hook is done.
+func (l *syncLoop) interruptible(ctx context.Context, uid string) (context.Context, func()) {
+	hookCtx, cancel := context.WithCancel(ctx)
+	l.mu.Lock()
+	l.hooks[uid] = cancel
+	l.mu.Unlock()
+	return hookCtx, func() {
+		l.mu.Lock()
+		delete(l.hooks, uid)
+		l.mu.Unlock()
+		cancel()
+	}
+}
+
+// interruptHook ends the postStart hook that runs for pod uid, if one
+// does. The informer's handlers call it when the pod is deleted.
+func (l *syncLoop) interruptHook(uid string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if cancel := l.hooks[uid]; cancel != nil {
+		cancel()
+	}
 }
 
 // announceBackOffs writes a BackOff Event for each container that begins

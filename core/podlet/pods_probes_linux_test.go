@@ -30,6 +30,7 @@ func TestPodProbesAndHooks(t *testing.T) {
 		{"StartupHoldsLivenessBack", (*podletEnv).testStartup},
 		{"PostStartBlocks", (*podletEnv).testPostStart},
 		{"PostStartFails", (*podletEnv).testPostStartFails},
+		{"PostStartCutByDelete", (*podletEnv).testPostStartCutByDelete},
 		{"PreStopBeforeSIGTERM", (*podletEnv).testPreStop},
 		{"PreStopOutlastsGrace", (*podletEnv).testPreStopOutlastsGrace},
 	} {
@@ -189,6 +190,36 @@ spec:
 		t.Errorf("restarted:\n%s", toJSON(p.Status))
 	}
 	e.deleteNow(t, "poststart")
+}
+
+// testPostStartCutByDelete: a postStart hook that never returns holds
+// the pod back, but not its deletion: deleting the pod ends the hook, the
+// container is killed within the grace period and the pod is gone.
+func (e *podletEnv) testPostStartCutByDelete(t *testing.T) {
+	dir := e.hostDir(t, "poststartcut")
+	pod := e.createPod(t, fmt.Sprintf(`
+apiVersion: v1
+kind: Pod
+metadata: {name: poststartcut}
+spec:
+  terminationGracePeriodSeconds: 1
+  volumes: [{name: host, hostPath: {path: %s}}]
+  containers:
+  - name: app
+    image: busybox
+    command: [sleep, "3600"]
+    volumeMounts: [{name: host, mountPath: /host}]
+    lifecycle:
+      postStart: {exec: {command: [sh, -c, "touch /host/hooking; exec sleep 3600"]}}
+`, dir))
+	waitFile(t, filepath.Join(dir, "hooking"))
+	start := time.Now()
+	e.delete(t, "poststartcut")
+	e.waitGone(t, "poststartcut", 15*time.Second)
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("the pod went %v after its delete, with a grace period of 1 s", took)
+	}
+	e.waitNoSandbox(t, pod.UID)
 }
 
 // testPostStartFails: a failed postStart hook kills the container, which
