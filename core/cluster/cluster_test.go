@@ -17,7 +17,7 @@ func TestResolveDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Nodes: 2, Underlay: netip.MustParsePrefix("172.30.0.0/24"), PodCIDR: netip.MustParsePrefix("10.244.0.0/16"),
-		Prefix: "podlab", Bridge: "podlab-underlay", EtcdClientURL: "http://127.0.0.1:2379", EtcdPeerURL: "http://127.0.0.1:2380"}
+		Prefix: "podlab", Bridge: "podlab-underlay", Backend: "vxlan", EtcdClientURL: "http://127.0.0.1:2379", EtcdPeerURL: "http://127.0.0.1:2380"}
 	if c != want {
 		t.Errorf("defaults %+v, want %+v", c, want)
 	}
@@ -49,6 +49,19 @@ func TestResolveRunning(t *testing.T) {
 		!strings.Contains(err.Error(), "--pod-cidr 10.245.0.0/16 (the cluster has 10.244.0.0/16)") ||
 		!strings.Contains(err.Error(), "podlab down") {
 		t.Errorf("another shape: %v", err)
+	}
+	// The backend may change on a running cluster; an old state without
+	// one has vxlan.
+	if c, err := (Config{Backend: "host-gw"}).resolve(&running); err != nil || c.Backend != "host-gw" {
+		t.Errorf("--backend host-gw on a running cluster: %+v, %v", c, err)
+	}
+	old := running
+	old.Backend = ""
+	if c, err := (Config{}).resolve(&old); err != nil || c.Backend != "vxlan" {
+		t.Errorf("a state from before backends: %+v, %v", c, err)
+	}
+	if _, err := (Config{Backend: "udp"}).resolve(nil); err == nil || !strings.Contains(err.Error(), `--backend: unknown overlay backend "udp"`) {
+		t.Errorf("--backend udp: %v", err)
 	}
 }
 

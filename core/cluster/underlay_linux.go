@@ -89,7 +89,7 @@ func (u bridgeUnderlay) checkFree(host *netlink.Handle) error {
 		return fmt.Errorf("list the host's addresses: %w", err)
 	}
 	for _, a := range addrs {
-		p, ok := prefixOf(a.IPNet)
+		p, ok := network.PrefixOf(a.IPNet)
 		if !ok || !p.Overlaps(u.hostAddr.Masked()) {
 			continue
 		}
@@ -114,14 +114,14 @@ func ensureAddr(h *netlink.Handle, link netlink.Link, addr netip.Prefix) (made b
 		return false, fmt.Errorf("list the addresses of %q: %w", link.Attrs().Name, err)
 	}
 	for _, a := range addrs {
-		if p, ok := prefixOf(a.IPNet); ok && p == addr {
+		if p, ok := network.PrefixOf(a.IPNet); ok && p == addr {
 			return false, nil
 		}
 	}
 	if len(addrs) > 0 {
 		return false, fmt.Errorf("%q has address %s, not %s: is another cluster using it? (\"podlab down\", or delete it)", link.Attrs().Name, addrs[0].IPNet, addr)
 	}
-	if err := h.AddrAdd(link, &netlink.Addr{IPNet: ipNet(addr)}); err != nil {
+	if err := h.AddrAdd(link, &netlink.Addr{IPNet: network.IPNet(addr)}); err != nil {
 		return false, fmt.Errorf("add %s to %q: %w", addr, link.Attrs().Name, err)
 	}
 	return true, nil
@@ -225,7 +225,7 @@ func configureNode(node *netlink.Handle, eth0 netlink.Link, n NodeNet) error {
 	if err != nil {
 		return fmt.Errorf("set lo up: %w", err)
 	}
-	if err := node.AddrReplace(eth0, &netlink.Addr{IPNet: ipNet(n.Addr)}); err != nil {
+	if err := node.AddrReplace(eth0, &netlink.Addr{IPNet: network.IPNet(n.Addr)}); err != nil {
 		return fmt.Errorf("add %s to %q: %w", n.Addr, NodeInterface, err)
 	}
 	if err := node.LinkSetUp(eth0); err != nil {
@@ -334,22 +334,6 @@ func isNetNS(path string) bool {
 	return unix.Statfs(path, &st) == nil && st.Type == unix.NSFS_MAGIC
 }
 
-func ipNet(p netip.Prefix) *net.IPNet {
-	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
-}
-
-func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
-	if n == nil {
-		return netip.Prefix{}, false
-	}
-	a, ok := netip.AddrFromSlice(n.IP)
-	if !ok {
-		return netip.Prefix{}, false
-	}
-	ones, _ := n.Mask.Size()
-	return netip.PrefixFrom(a.Unmap(), ones), true
-}
-
 // underlay returns the cluster's underlay.
 func (st *State) underlay() Underlay {
 	return bridgeUnderlay{bridge: st.Bridge, hostAddr: netip.MustParsePrefix(st.HostAddr)}
@@ -373,7 +357,7 @@ func (st *State) hostOnUnderlay() error {
 		return fmt.Errorf("list the addresses of %q: %w", st.Bridge, err)
 	}
 	for _, a := range addrs {
-		if p, ok := prefixOf(a.IPNet); ok && p.String() == st.HostAddr {
+		if p, ok := network.PrefixOf(a.IPNet); ok && p.String() == st.HostAddr {
 			return nil
 		}
 	}

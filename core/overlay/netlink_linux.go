@@ -3,7 +3,6 @@ package overlay
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 
 	"github.com/vishvananda/netlink"
@@ -39,13 +38,13 @@ func ensureOnlyAddr(nl *netlink.Handle, link netlink.Link, addr netip.Prefix) er
 		return fmt.Errorf("list the addresses of %q: %w", link.Attrs().Name, err)
 	}
 	for _, a := range addrs {
-		if p, ok := prefixOf(a.IPNet); !ok || p != addr {
+		if p, ok := network.PrefixOf(a.IPNet); !ok || p != addr {
 			if err := nl.AddrDel(link, &a); err != nil {
 				return fmt.Errorf("delete %s from %q: %w", a.IPNet, link.Attrs().Name, err)
 			}
 		}
 	}
-	if err := nl.AddrReplace(link, &netlink.Addr{IPNet: ipNet(addr)}); err != nil {
+	if err := nl.AddrReplace(link, &netlink.Addr{IPNet: network.IPNet(addr)}); err != nil {
 		return fmt.Errorf("add %s to %q: %w", addr, link.Attrs().Name, err)
 	}
 	return nil
@@ -53,7 +52,7 @@ func ensureOnlyAddr(nl *netlink.Handle, link netlink.Link, addr netip.Prefix) er
 
 // removeRoutes deletes the main table's IPv4 routes to destinations
 // inside network for which drop says so.
-func removeRoutes(nl *netlink.Handle, network_ netip.Prefix, drop func(r netlink.Route, dst netip.Prefix) bool) error {
+func removeRoutes(nl *netlink.Handle, pods netip.Prefix, drop func(r netlink.Route, dst netip.Prefix) bool) error {
 	routes, err := network.RetryDump(func() ([]netlink.Route, error) {
 		return nl.RouteListFiltered(netlink.FAMILY_V4, &netlink.Route{Table: unix.RT_TABLE_MAIN}, netlink.RT_FILTER_TABLE)
 	})
@@ -62,8 +61,8 @@ func removeRoutes(nl *netlink.Handle, network_ netip.Prefix, drop func(r netlink
 	}
 	var errs []error
 	for _, r := range routes {
-		dst, ok := prefixOf(r.Dst)
-		if !ok || !network_.Contains(dst.Addr()) || dst.Bits() < network_.Bits() || !drop(r, dst) {
+		dst, ok := network.PrefixOf(r.Dst)
+		if !ok || !pods.Contains(dst.Addr()) || dst.Bits() < pods.Bits() || !drop(r, dst) {
 			continue
 		}
 		if err := ignoreGone(nl.RouteDel(&r)); err != nil {
@@ -81,26 +80,10 @@ func ignoreGone(err error) error {
 	return err
 }
 
-func ipNet(p netip.Prefix) *net.IPNet {
-	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
-}
-
-func prefixOf(n *net.IPNet) (netip.Prefix, bool) {
-	if n == nil {
-		return netip.Prefix{}, false
-	}
-	a, ok := netip.AddrFromSlice(n.IP)
-	if !ok {
-		return netip.Prefix{}, false
-	}
-	ones, _ := n.Mask.Size()
-	return netip.PrefixFrom(a.Unmap(), ones), true
-}
-
 // Reset removes what either backend made in the network namespace at
 // netnsPath ("" is the caller's): the vxlan device (its entries go with
 // it) and the host-gw routes into network. It returns what it removed.
-func Reset(netnsPath string, network_ netip.Prefix) (removed []string, err error) {
+func Reset(netnsPath string, pods netip.Prefix) (removed []string, err error) {
 	nl, err := network.HandleAt(netnsPath)
 	if err != nil {
 		return nil, err
@@ -112,7 +95,7 @@ func Reset(netnsPath string, network_ netip.Prefix) (removed []string, err error
 		}
 		removed = append(removed, "vxlan device "+vxlanDevice)
 	}
-	err = removeRoutes(nl, network_, func(r netlink.Route, dst netip.Prefix) bool {
+	err = removeRoutes(nl, pods, func(r netlink.Route, dst netip.Prefix) bool {
 		if !isHostGWRoute(r, dst) {
 			return false
 		}
