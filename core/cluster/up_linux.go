@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,8 +47,11 @@ func Up(ctx context.Context, cfg Config, opts Options) error {
 		st = newState(cfg)
 		opts.Progress.Title("podlab up: %d node(s) on the underlay %s, pods in %s", cfg.Nodes, cfg.Underlay, cfg.PodCIDR)
 	} else {
-		st.Config = cfg // the same, but maybe for --backend
 		opts.Progress.Title("podlab up: a cluster of %d node(s) on %s is here already: checking every part of it", cfg.Nodes, cfg.Underlay)
+		if was := cmp.Or(st.Config.Backend, DefaultBackend); was != cfg.Backend {
+			opts.Progress.Title("the overlay changes from %s to %s: every podlet restarts with --backend %s; the pods keep running", was, cfg.Backend, cfg.Backend)
+		}
+		st.Config = cfg // the same, but maybe for --backend
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
