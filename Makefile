@@ -53,13 +53,14 @@ test: deps
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 100000x ./core/api/
 
 # demo runs every lab without pauses and the reference solutions of their
-# exercises (labs/*/solution.sh), then grades them all. The labs from 09
-# on run on a cluster: podlab up starts one before the first of them, and
-# it stays up at the end, for the student to look at.
+# exercises (labs/*/solution.sh), then grades them all. The labs from 08
+# on run on a cluster: podlab up starts one of 3 nodes before the first of
+# them (lab 08's exercise wants a third node), and it stays up at the end,
+# for the student to look at.
 demo: deps
 	@$(MAKE) --no-print-directory reset images
 	@up=; for l in $(LABS); do \
-		case $$l in lab0[0-8]-*) ;; *) [ -n "$$up" ] || $(BIN)/podlab up || exit 1; up=1;; esac; \
+		case $$l in lab0[0-7]-*) ;; *) [ -n "$$up" ] || $(BIN)/podlab up --nodes 3 || exit 1; up=1;; esac; \
 		$(BIN)/$$l --auto || exit 1; \
 		s=labs/$${l#lab}/solution.sh; [ ! -x $$s ] || PODLAB=$(BIN)/podlab $$s || exit 1; done; \
 	$(BIN)/checker run; rc=$$?; \
