@@ -15,7 +15,7 @@ import (
 )
 
 // The kube subnet manager: leases live on the Nodes, in the API (so in
-// etcd, under /registry/minions/<node>). A node's subnet is its
+// etcd, under /registry/nodes/<node>). A node's subnet is its
 // spec.podCIDR, which the node IPAM controller gave it; the rest of its
 // lease is in annotations, flannel's own names:
 //
