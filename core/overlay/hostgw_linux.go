@@ -76,7 +76,7 @@ func (n *hostGWNetwork) Sync(leases []Lease) error {
 			errs = append(errs, err)
 			continue
 		}
-		r := &netlink.Route{LinkIndex: ext.Attrs().Index, Dst: ipNet(p.Subnet), Gw: p.PublicIP.AsSlice()}
+		r := &netlink.Route{LinkIndex: ext.Attrs().Index, Dst: network.IPNet(p.Subnet), Gw: p.PublicIP.AsSlice()}
 		if err := n.nl.RouteReplace(r); err != nil {
 			errs = append(errs, fmt.Errorf("peer %s: add route %s via %s dev %q: %w", p.Node, p.Subnet, p.PublicIP, ext.Attrs().Name, err))
 			continue

@@ -221,7 +221,7 @@ func vxlanFDB(idx int, p Lease) *netlink.Neigh {
 }
 
 func vxlanRoute(idx int, p Lease) *netlink.Route {
-	r := &netlink.Route{LinkIndex: idx, Scope: netlink.SCOPE_UNIVERSE, Dst: ipNet(p.Subnet), Gw: p.Subnet.Addr().AsSlice()}
+	r := &netlink.Route{LinkIndex: idx, Scope: netlink.SCOPE_UNIVERSE, Dst: network.IPNet(p.Subnet), Gw: p.Subnet.Addr().AsSlice()}
 	r.SetFlag(netlink.FLAG_ONLINK)
 	return r
 }
@@ -263,7 +263,7 @@ func (n *vxlanNetwork) removeOthers(idx int, peers []Lease) error {
 	})
 	errs = append(errs, err)
 	for _, r := range routes {
-		if dst, ok := prefixOf(r.Dst); ok && n.cfg.Network.Contains(dst.Addr()) && !subnets[dst] {
+		if dst, ok := network.PrefixOf(r.Dst); ok && n.cfg.Network.Contains(dst.Addr()) && !subnets[dst] {
 			errs = append(errs, ignoreGone(n.nl.RouteDel(&r)))
 		}
 	}
