@@ -53,9 +53,9 @@ func main() {
 			"检查：sudo bin/checker run 00。下一步：sudo bin/lab01-container-is-a-process"),
 		Steps: []Step{{
 			Title:   T("Check the kernel, cgroups and tools", "检查内核、cgroups 和工具"),
-			Command: "ls /proc/self/ns; grep overlay /proc/filesystems; stat -fc %T /sys/fs/cgroup",
-			Why: T("A Pod is made of namespaces, cgroups, overlayfs, veth pairs and a bridge. Each item was tried for real; veth, bridge and vxlan in a throw-away network namespace.",
-				"Pod 由命名空间、cgroups、overlayfs、veth 设备对和网桥构成。每一项都真实地试过；veth、网桥和 vxlan 是在一个用完即弃的网络命名空间里试的。"),
+			Command: "ls /proc/self/ns; grep overlay /proc/filesystems; stat -fc %T /sys/fs/cgroup; ls /proc/sys/net/bridge; cat /sys/class/dmi/id/product_name",
+			Why: T("A Pod is made of namespaces, cgroups, overlayfs, veth pairs and a bridge. Each item was tried for real; veth, bridge and vxlan in a throw-away network namespace. The last items are the pitfalls of a cluster of VMs (the Vagrant one): the cgroup version, a node IP on the NAT interface, VirtualBox's host-only range; they warn, never fail.",
+				"Pod 由命名空间、cgroups、overlayfs、veth 设备对和网桥构成。每一项都真实地试过；veth、网桥和 vxlan 是在一个用完即弃的网络命名空间里试的。最后几项是虚拟机集群（Vagrant 集群）的常见陷阱：cgroup 版本、落在 NAT 网卡上的节点 IP、VirtualBox 的 host-only 地址范围；它们只提出警告，从不让本实验失败。"),
 			Run: func(r *Run) error {
 				items := preflight.Run()
 				for _, it := range items {

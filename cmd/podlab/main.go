@@ -46,6 +46,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			statusCommand,
 			downCommand,
 			nodeCommand,
+			systemdUnitCommand,
 			applyCommand,
 			createCommand,
 			getCommand,

@@ -21,7 +21,10 @@ func Run() []Item {
 	items = append(items, namespaces()...)
 	items = append(items, overlayfs(), cgroups(), busybox())
 	items = append(items, links()...)
+	items = append(items, brNetfilter())
 	items = append(items, tool("ip", "iproute2", "07"), tool("iptables", "iptables", "07"))
+	// The pitfalls of a cluster on VMs (vagrant.go): all of them warnings.
+	items = append(items, vagrantItems()...)
 	return items
 }
 
