@@ -5,6 +5,17 @@
 // iptables, the API), never the lab's own claims, and reports what it read as
 // evidence, so a student can see why it passed or failed. Checks are plain
 // values collected explicitly in All; nothing registers itself in init().
+//
+// A check may not apply on this machine: lab 08's checks read each node's
+// network namespace, which only the local cluster ("sudo podlab up") has
+// here, not a cluster of machines like the Vagrant one. Its NotApplicable
+// says so, with the reason, before it runs. A check that does not apply is
+// neither passed nor failed: every report shows it as "not applicable
+// here" with the reason, leaves its points out of the total, and the exit
+// status is 0 when every check that applies passes. NotApplicable answers
+// only for a cluster of machines (no local cluster state, an API server
+// that answers), never on the local cluster, so it cannot hide a failure
+// there.
 package checker
 
 import (
@@ -21,7 +32,12 @@ type Check struct {
 	Title    string // one line, English, what is verified ("a container over its memory limit is OOM-killed (exit 137)")
 	Points   int    // weight in the grade
 	Exercise bool   // true when this check grades a student exercise rather than the lab binary's result
-	Run      func(ctx context.Context) Result
+	// NotApplicable, if set, is asked before Run: it returns why the check
+	// does not apply on this machine, or "" when it does (nil: it applies
+	// everywhere). It must never say "not applicable" where Run could find
+	// something the student has to fix.
+	NotApplicable func(ctx context.Context) string
+	Run           func(ctx context.Context) Result
 }
 
 // Result is what a check found. Evidence holds the values it read, so that a

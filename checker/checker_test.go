@@ -339,3 +339,201 @@ func TestWriteClassroom(t *testing.T) {
 		}
 	}
 }
+
+// notApplicable does not apply here; it fails the test run if it runs.
+func notApplicable(id, lab string, points int) Check {
+	return Check{ID: id, Lab: lab, Title: "does not apply " + id, Points: points,
+		NotApplicable: func(context.Context) string { return "it reads the nodes' kernels from this machine" },
+		Run:           func(context.Context) Result { panic("a check that does not apply here ran") }}
+}
+
+// applicable says it applies here, and runs.
+func applicable(id, lab string, points int) Check {
+	c := passing(id, lab, points)
+	c.NotApplicable = func(context.Context) string { return "" }
+	return c
+}
+
+// naReport has checks that pass, and two that do not apply here.
+func naReport() Report {
+	rep := Run(context.Background(), []Check{
+		passing("00.kernel", "00", 1),
+		notApplicable("08.lease", "08", 2),
+		notApplicable("08.host-gw", "08", 3),
+		applicable("09.stored-in-etcd", "09", 2),
+	}, time.Second)
+	rep.Student = "alice"
+	return rep
+}
+
+// TestRunNotApplicable: a check that does not apply is not run, is neither
+// passed nor failed, and its points are out of the score.
+func TestRunNotApplicable(t *testing.T) {
+	rep := naReport()
+	for i, want := range []string{"", "it reads the nodes' kernels from this machine", "it reads the nodes' kernels from this machine", ""} {
+		o := rep.Outcomes[i]
+		if o.NotApplicable != want {
+			t.Errorf("%s: NotApplicable = %q, want %q", o.Check.ID, o.NotApplicable, want)
+		}
+		if want != "" && (o.Result.Pass || len(o.Result.Evidence) > 0) {
+			t.Errorf("%s: does not apply, yet has a result: %+v", o.Check.ID, o.Result)
+		}
+	}
+	if got, max := rep.Score(); got != 3 || max != 3 {
+		t.Errorf("Score() = %d/%d, want 3/3: the points of checks that do not apply are left out", got, max)
+	}
+	if !rep.Passed() {
+		t.Error("Passed() = false when every check that applies passed")
+	}
+	if tl := tallyOf(rep.Outcomes); tl != (tally{passed: 2, notApplicable: 2, naPoints: 5}) {
+		t.Errorf("tally = %+v", tl)
+	}
+
+	withFailure := Run(context.Background(), []Check{notApplicable("08.a", "08", 1), failing("08.b", "08", 2)}, time.Second)
+	if withFailure.Passed() {
+		t.Error("Passed() = true with a failure beside a check that does not apply")
+	}
+	if got, max := withFailure.Score(); got != 0 || max != 2 {
+		t.Errorf("Score() = %d/%d, want 0/2", got, max)
+	}
+
+	// A NotApplicable that hangs is stopped at the time limit, and fails.
+	hung := Check{ID: "08.c", Lab: "08", Title: "hangs", Points: 1,
+		NotApplicable: func(ctx context.Context) string { <-ctx.Done(); time.Sleep(time.Second); return "never seen" },
+		Run:           func(context.Context) Result { return Result{Pass: true} }}
+	if o := Run(context.Background(), []Check{hung}, 50*time.Millisecond).Outcomes[0]; o.NotApplicable != "" || o.Result.Pass {
+		t.Errorf("a NotApplicable past the time limit: %+v", o)
+	}
+}
+
+func TestWriteTableNotApplicable(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteTable(&b, naReport(), false); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if last := lines[len(lines)-1]; last != "2 passed, 0 failed, 2 not applicable here" {
+		t.Errorf("last line = %q", last)
+	}
+	for _, want := range []string{
+		"lab 08  0/0, 2 not applicable here\n",
+		"  ○ 08.lease ",
+		"  n/a\n      not applicable here: it reads the nodes' kernels from this machine\n",
+		"lab 09  2/2\n",
+		"score: 3/3 (100%), 5 points not applicable here\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "hint:") || strings.Contains(out, "✗") {
+		t.Errorf("a check that does not apply is shown as a failure:\n%s", out)
+	}
+}
+
+func TestWriteJSONNotApplicable(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, naReport()); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Score         int  `json:"score"`
+		MaxScore      int  `json:"max_score"`
+		Passed        bool `json:"passed"`
+		NotApplicable int  `json:"not_applicable"`
+		Labs          []struct {
+			Lab      string `json:"lab"`
+			MaxScore int    `json:"max_score"`
+		} `json:"labs"`
+		Checks []map[string]any `json:"checks"`
+	}
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, b.String())
+	}
+	if got.Score != 3 || got.MaxScore != 3 || !got.Passed || got.NotApplicable != 2 {
+		t.Errorf("summary = %+v", got)
+	}
+	if len(got.Labs) != 3 || got.Labs[1].Lab != "08" || got.Labs[1].MaxScore != 0 {
+		t.Errorf("labs = %+v", got.Labs)
+	}
+	na, ran := got.Checks[1], got.Checks[0]
+	if na["not_applicable"] != "it reads the nodes' kernels from this machine" || na["pass"] != false || na["score"] != float64(0) || na["points"] != float64(2) {
+		t.Errorf("check that does not apply = %v", na)
+	}
+	if _, ok := ran["not_applicable"]; ok || ran["pass"] != true {
+		t.Errorf("check that ran = %v", ran)
+	}
+}
+
+func TestWriteJUnitNotApplicable(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, naReport()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), `<skipped message="not applicable here: it reads the nodes&#39; kernels from this machine"></skipped>`) {
+		t.Errorf("no <skipped> element:\n%s", b.String())
+	}
+	var got junitSuites
+	if err := xml.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatalf("invalid XML: %v\n%s", err, b.String())
+	}
+	if got.Tests != 4 || got.Failures != 0 || got.Skipped != 2 {
+		t.Errorf("testsuites: tests %d, failures %d, skipped %d; want 4, 0, 2", got.Tests, got.Failures, got.Skipped)
+	}
+	lab08 := got.Suites[1]
+	if lab08.Tests != 2 || lab08.Skipped != 2 || lab08.Failures != 0 {
+		t.Errorf("suite = %+v", lab08)
+	}
+	if p := lab08.Properties; len(p) < 3 || p[1].Value != "0/0" || p[2].Value != "3/3" {
+		t.Errorf("properties = %+v", p)
+	}
+	for _, tc := range lab08.Cases {
+		if tc.Skipped == nil || tc.Failure != nil {
+			t.Errorf("testcase = %+v, want skipped", tc)
+		}
+	}
+	if tc := got.Suites[2].Cases[0]; tc.Skipped != nil || tc.Failure != nil {
+		t.Errorf("a check that applies and passed = %+v", tc)
+	}
+}
+
+func TestWriteMarkdownNotApplicable(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, naReport()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"# podlab report: alice — 3/3 (100%)",
+		"2 passed, 0 failed, 2 not applicable here. The 5 points of the checks not applicable here are left out of the total.\n",
+		"## Lab 08 — 0/0, 2 not applicable here",
+		"| ➖ | `08.lease` does not apply 08.lease | n/a | not applicable here: it reads the nodes' kernels from this machine |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "Hints:") || strings.Contains(out, "❌") {
+		t.Errorf("a check that does not apply is shown as a failure:\n%s", out)
+	}
+}
+
+func TestWriteClassroomNotApplicable(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteClassroom(&b, naReport()); err != nil {
+		t.Fatal(err)
+	}
+	var got classroomResult
+	if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+		t.Fatalf("invalid JSON: %v\n%s", err, b.String())
+	}
+	if got.Status != "pass" || got.MaxScore != 3 || len(got.Tests) != 2 {
+		t.Errorf("result = %+v, want pass, 3 points, the 2 checks that apply", got)
+	}
+	for _, tc := range got.Tests {
+		if strings.HasPrefix(tc.Name, "08.") {
+			t.Errorf("a check that does not apply is a test: %+v", tc)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/podlab/podlab/core/api"
 	"github.com/podlab/podlab/core/client"
+	podcluster "github.com/podlab/podlab/core/cluster"
 	"github.com/podlab/podlab/core/podlet"
 )
 
@@ -18,6 +19,34 @@ import (
 
 // hintNoCluster is the hint of a check that finds no cluster.
 const hintNoCluster = "start the local cluster: sudo podlab up"
+
+// onMachines tells whether the student's cluster is a cluster of
+// machines, like the Vagrant one: there is no local cluster state on
+// this machine (core/cluster.Load finds none), yet the API server of the
+// client config answers. With a local cluster's state, even a broken one,
+// or with no cluster at all, it is false.
+func onMachines(ctx context.Context) bool {
+	st, err := podcluster.Load()
+	if err != nil || st != nil {
+		return false
+	}
+	_, _, err = client.Connect(ctx)
+	return err == nil
+}
+
+// onlyOnLocalCluster is the NotApplicable of a check that reads the
+// local cluster's nodes from this machine (their network namespaces, the
+// files their pods write): on a cluster of machines it does not apply,
+// for the reason why. On the local cluster, or without a cluster, it
+// applies, and fails until its lab has run.
+func onlyOnLocalCluster(why string) func(context.Context) string {
+	return func(ctx context.Context) string {
+		if onMachines(ctx) {
+			return why
+		}
+		return ""
+	}
+}
 
 // cluster is a connection to the student's cluster.
 type cluster struct {

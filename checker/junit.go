@@ -10,11 +10,14 @@ import (
 
 // The JUnit XML shape that CI systems (GitLab, Jenkins, GitHub test
 // reporters) understand: one <testsuite> per lab, one <testcase> per check.
+// A check that does not apply here is a <testcase> with <skipped
+// message="the reason"/>.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
 	Tests    int          `xml:"tests,attr"`
 	Failures int          `xml:"failures,attr"`
+	Skipped  int          `xml:"skipped,attr"`
 	Time     string       `xml:"time,attr"`
 	Suites   []junitSuite `xml:"testsuite"`
 }
@@ -23,6 +26,7 @@ type junitSuite struct {
 	Name       string          `xml:"name,attr"`
 	Tests      int             `xml:"tests,attr"`
 	Failures   int             `xml:"failures,attr"`
+	Skipped    int             `xml:"skipped,attr"`
 	Time       string          `xml:"time,attr"`
 	Timestamp  string          `xml:"timestamp,attr"`
 	Properties []junitProperty `xml:"properties>property"`
@@ -39,6 +43,7 @@ type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure"`
+	Skipped   *junitSkipped `xml:"skipped"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
 
@@ -47,9 +52,14 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
+}
+
 // WriteJUnit writes the report as JUnit XML. A failure's message is the
 // hint; its body is the title and the evidence. A passing check keeps its
-// evidence in system-out.
+// evidence in system-out. A skipped one's message is why it does not apply
+// here.
 func WriteJUnit(w io.Writer, rep Report) error {
 	got, possible := rep.Score()
 	out := junitSuites{Name: "podlab"}
@@ -68,7 +78,10 @@ func WriteJUnit(w io.Writer, rep Report) error {
 		for _, o := range g.Outcomes {
 			suite.Cases = append(suite.Cases, junitTestcase(o))
 			suite.Tests++
-			if !o.Result.Pass {
+			switch {
+			case o.NotApplicable != "":
+				suite.Skipped++
+			case !o.Result.Pass:
 				suite.Failures++
 			}
 			d += o.Duration
@@ -77,6 +90,7 @@ func WriteJUnit(w io.Writer, rep Report) error {
 		out.Suites = append(out.Suites, suite)
 		out.Tests += suite.Tests
 		out.Failures += suite.Failures
+		out.Skipped += suite.Skipped
 		total += d
 	}
 	out.Time = junitSeconds(total)
@@ -99,6 +113,10 @@ func junitTestcase(o Outcome) junitCase {
 		Classname: "podlab.lab" + o.Check.Lab,
 		Name:      o.Check.ID,
 		Time:      junitSeconds(o.Duration),
+	}
+	if o.NotApplicable != "" {
+		tc.Skipped = &junitSkipped{Message: "not applicable here: " + o.NotApplicable}
+		return tc
 	}
 	if o.Result.Pass {
 		tc.SystemOut = body

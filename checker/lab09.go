@@ -3,7 +3,6 @@ package checker
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -22,7 +21,9 @@ import (
 // Lab 09: the API server and etcd, the scheduler, the podlet. What the
 // API says is compared with what etcd stores (read with the plain etcd
 // client, as etcdctl would) and with what runs on the node (its node
-// API's inspect); events say who did what.
+// API's inspect); events say who did what. On a cluster of machines
+// (Vagrant), etcd is read on the control-plane machine, where it listens
+// on loopback; elsewhere the check that needs it does not apply.
 
 const (
 	lab09NS   = "lab09"
@@ -32,8 +33,9 @@ const (
 func lab09() []Check {
 	return []Check{
 		{ID: "09.stored-in-etcd", Lab: "09", Points: 2,
-			Title: "the lab's pods are JSON values in etcd under /registry/pods/lab09/<name>, their revision the resourceVersion",
-			Run:   checkStoredInEtcd},
+			Title:         "the lab's pods are JSON values in etcd under /registry/pods/lab09/<name>, their revision the resourceVersion",
+			NotApplicable: lab09EtcdHere,
+			Run:           checkStoredInEtcd},
 		{ID: "09.bound-and-running", Lab: "09", Points: 3,
 			Title: "pod ssd was bound by the scheduler and runs on its node: Running in the API, events Scheduled/Pulled/Created/Started, its pause alive on the node",
 			Run:   checkBoundAndRunning},
@@ -52,17 +54,53 @@ func lab09() []Check {
 	}
 }
 
-// lab09Etcd connects to the local cluster's etcd, whose client URL "podlab
-// up" recorded in the cluster's state.
-func lab09Etcd() (*clientv3.Client, error) {
+// controlPlaneEtcd is where a cluster of machines keeps its etcd:
+// podlab-server's embedded etcd, on the control-plane machine's loopback
+// (cluster.UnitServerFlags). A variable, so that tests can point it at an
+// etcd of their own.
+var controlPlaneEtcd = podcluster.DefaultEtcdClientURL
+
+// lab09Etcd connects to the cluster's etcd, once it has answered: the
+// local cluster's, whose client URL "podlab up" recorded in the cluster's
+// state, or, without local state, controlPlaneEtcd, which answers on the
+// control-plane machine of a cluster of machines.
+func lab09Etcd(ctx context.Context) (*clientv3.Client, error) {
 	st, err := podcluster.Load()
 	if err != nil {
 		return nil, err
 	}
-	if st == nil {
-		return nil, errors.New("no local cluster state: its etcd is not on this machine")
+	url, where := controlPlaneEtcd, "no local cluster state, and no control plane's etcd on this machine"
+	if st != nil {
+		url, where = st.Config.EtcdClientURL, "the local cluster's etcd"
 	}
-	return clientv3.New(clientv3.Config{Endpoints: []string{st.Config.EtcdClientURL}, DialTimeout: 3 * time.Second, Logger: zap.NewNop()})
+	db, err := clientv3.New(clientv3.Config{Endpoints: []string{url}, DialTimeout: 3 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return nil, fmt.Errorf("%s at %s: %w", where, url, err)
+	}
+	// The client connects lazily: ask once, so that an etcd that is not
+	// there fails now rather than at the check's time limit.
+	probe, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	if _, err := db.Get(probe, "/registry/", clientv3.WithPrefix(), clientv3.WithCountOnly()); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s at %s: %w", where, url, err)
+	}
+	return db, nil
+}
+
+// lab09EtcdHere is the NotApplicable of the check that reads etcd. A
+// cluster of machines serves etcd on its control plane's loopback only:
+// there the check applies on the control-plane machine, not on a node.
+func lab09EtcdHere(ctx context.Context) string {
+	if !onMachines(ctx) {
+		return ""
+	}
+	db, err := lab09Etcd(ctx)
+	if err != nil {
+		return fmt.Sprintf("it reads etcd, which a cluster of machines serves on its control plane's loopback only: run the checker on the control-plane machine (vagrant ssh control -c 'sudo checker run 09'); here: %v", err)
+	}
+	db.Close()
+	return ""
 }
 
 // lab09PodEvents are the events of a pod in ns, by reason; the selector
@@ -91,7 +129,7 @@ func checkStoredInEtcd(ctx context.Context) Result {
 	if bad != nil {
 		return *bad
 	}
-	db, err := lab09Etcd()
+	db, err := lab09Etcd(ctx)
 	if err != nil {
 		return fail(hintNoCluster, err.Error())
 	}
@@ -280,7 +318,10 @@ func checkBarePodGone(ctx context.Context) Result {
 	_, getErr := c.api.Pods(lab09NS).Get(ctx, "first")
 	evidence = append(evidence, fmt.Sprintf("GET pod %s/first: %v", lab09NS, getErr))
 	ok := events["Started"] != nil && events["Killing"] != nil && client.IsNotFound(getErr)
-	if db, err := lab09Etcd(); err == nil {
+	// etcd as well, wherever it can be read: on a node of a cluster of
+	// machines it cannot, and the API's answer is all there is.
+	switch db, err := lab09Etcd(ctx); {
+	case err == nil:
 		resp, err := db.Get(ctx, "/registry/pods/"+lab09NS+"/first")
 		db.Close()
 		if err != nil {
@@ -288,6 +329,10 @@ func checkBarePodGone(ctx context.Context) Result {
 		}
 		evidence = append(evidence, fmt.Sprintf("etcd: %d key(s) /registry/pods/%s/first", resp.Count, lab09NS))
 		ok = ok && resp.Count == 0
+	case onMachines(ctx):
+		evidence = append(evidence, "etcd not read: "+err.Error())
+	default:
+		return fail(hintNoCluster, append(evidence, err.Error())...)
 	}
 	if !ok {
 		return fail("the pod must have run, been deleted, and stayed gone; "+hintLab09, evidence...)

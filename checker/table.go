@@ -20,6 +20,11 @@ import (
 //	score: 2/5 (40%)
 //	1 passed, 1 failed
 //
+// A check that does not apply here is marked "○", scored "n/a" and
+// followed by the reason; its points are left out, and both summary lines
+// say so: "score: 2/5 (40%), 3 points not applicable here" and "1 passed,
+// 1 failed, 2 not applicable here".
+//
 // The last line is always the pass/fail count, so scripts can find it.
 func WriteTable(w io.Writer, rep Report, colour bool) error {
 	p := newPalette(colour)
@@ -30,15 +35,20 @@ func WriteTable(w io.Writer, rep Report, colour bool) error {
 		fmt.Fprintf(&b, "student: %s\n\n", rep.Student)
 	}
 	for _, g := range rep.byLab() {
-		fmt.Fprintf(&b, "%s  %d/%d\n", p.bold("lab "+g.Lab), g.Got, g.Max)
+		fmt.Fprintf(&b, "%s  %d/%d%s\n", p.bold("lab "+g.Lab), g.Got, g.Max, naOf(tallyOf(g.Outcomes)))
 		for _, o := range g.Outcomes {
-			mark := p.pass("✓")
-			if !o.Result.Pass {
+			mark, points := p.pass("✓"), fmt.Sprintf("%d/%d", o.score(), o.Check.Points)
+			switch {
+			case o.NotApplicable != "":
+				mark, points = p.skip("○"), "n/a"
+			case !o.Result.Pass:
 				mark = p.fail("✗")
 			}
 			fmt.Fprintf(&b, "  %s %-*s  %-*s  %*s\n", mark,
-				idWidth, o.Check.ID, titleWidth, titleOf(o.Check),
-				pointsWidth, fmt.Sprintf("%d/%d", o.score(), o.Check.Points))
+				idWidth, o.Check.ID, titleWidth, titleOf(o.Check), pointsWidth, points)
+			if o.NotApplicable != "" {
+				writeIndented(&b, "      ", p.skip("not applicable here: ")+o.NotApplicable)
+			}
 			for _, e := range o.Result.Evidence {
 				writeIndented(&b, "      ", e)
 			}
@@ -50,14 +60,17 @@ func WriteTable(w io.Writer, rep Report, colour bool) error {
 	}
 
 	got, possible := rep.Score()
-	passed, failed := rep.counts()
+	t := tallyOf(rep.Outcomes)
 	score := fmt.Sprintf("score: %d/%d (%d%%)", got, possible, percent(got, possible))
+	if t.notApplicable > 0 {
+		score += fmt.Sprintf(", %d points not applicable here", t.naPoints)
+	}
 	if rep.Passed() {
 		score = p.pass(score)
 	} else {
 		score = p.fail(score)
 	}
-	fmt.Fprintf(&b, "%s\n%d passed, %d failed\n", score, passed, failed)
+	fmt.Fprintf(&b, "%s\n%s\n", score, t)
 
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -69,9 +82,18 @@ func columnWidths(rep Report) (id, title, points int) {
 	for _, o := range rep.Outcomes {
 		id = max(id, len([]rune(o.Check.ID)))
 		title = max(title, len([]rune(titleOf(o.Check))))
-		points = max(points, len(fmt.Sprintf("%d/%d", o.Check.Points, o.Check.Points)))
+		points = max(points, len(fmt.Sprintf("%d/%d", o.Check.Points, o.Check.Points)), len("n/a"))
 	}
 	return id, title, points
+}
+
+// naOf is what a lab's heading adds when some of its checks do not apply
+// here: ", 7 not applicable here".
+func naOf(t tally) string {
+	if t.notApplicable == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %d not applicable here", t.notApplicable)
 }
 
 // titleOf marks exercise checks, so a student sees which failures are theirs
@@ -95,7 +117,7 @@ func writeIndented(b *strings.Builder, indent, s string) {
 // colour is the caller's (terminal, NO_COLOR, --no-color), so the colours
 // are forced on or off here rather than guessed from os.Stdout.
 type palette struct {
-	pass, fail, hint, bold func(string) string
+	pass, fail, skip, hint, bold func(string) string
 }
 
 func newPalette(on bool) palette {
@@ -110,6 +132,7 @@ func newPalette(on bool) palette {
 	return palette{
 		pass: paint(color.FgGreen),
 		fail: paint(color.FgRed),
+		skip: paint(color.FgCyan),
 		hint: paint(color.FgYellow),
 		bold: paint(color.Bold),
 	}

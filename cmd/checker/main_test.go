@@ -106,6 +106,34 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// TestNotApplicable: a check that does not apply here is shown as such,
+// and the exit status is 0 when every check that applies passes.
+func TestNotApplicable(t *testing.T) {
+	pass := func(context.Context) checker.Result { return checker.Result{Pass: true} }
+	elsewhere := func(context.Context) string { return "it reads the nodes' kernels from this machine" }
+	reg, err := checker.NewRegistry(
+		checker.Check{ID: "08.lease", Lab: "08", Title: "the leases", Points: 2, NotApplicable: elsewhere,
+			Run: func(context.Context) checker.Result { return checker.Result{Hint: "ran"} }},
+		checker.Check{ID: "09.bound", Lab: "09", Title: "bound", Points: 3, Run: pass},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runChecker(t, reg, "run")
+	if r.code != exitPassed || !strings.HasSuffix(r.stdout, "score: 3/3 (100%), 2 points not applicable here\n1 passed, 0 failed, 1 not applicable here\n") ||
+		!strings.Contains(r.stdout, "not applicable here: it reads the nodes' kernels from this machine") {
+		t.Errorf("run: exit %d\n%s", r.code, r.stdout)
+	}
+	for _, format := range []string{"json", "junit", "md", "classroom"} {
+		if r := runChecker(t, reg, "grade", "--student", "ada", "--format", format); r.code != exitPassed {
+			t.Errorf("grade --format %s: exit %d\n%s%s", format, r.code, r.stdout, r.stderr)
+		}
+	}
+	if r := runChecker(t, reg, "run", "08"); r.code != exitPassed || !strings.HasSuffix(r.stdout, "0 passed, 0 failed, 1 not applicable here\n") {
+		t.Errorf("run 08: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
 func TestRunTable(t *testing.T) {
 	r := runChecker(t, fakeRegistry(t), "run")
 	for _, want := range []string{"✓ 01.pid-namespace", "✗ 02.memory-limit", "hint: run: sudo lab02-resource-limits", "score: 3/6 (50%)"} {
