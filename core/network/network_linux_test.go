@@ -575,12 +575,35 @@ func TestTwoBridgesShareForwarding(t *testing.T) {
 	if v := ipForwardIn(t, node); v != "1" {
 		t.Fatalf("ip_forward = %s while bridge %s still routes pods", v, b.Bridge)
 	}
+	// A podlab bridge without pods, like a local cluster's underlay with
+	// the nodes' links as ports, does not keep ip_forward on.
+	h := handle(t, node)
+	ul := &netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: "podlab-ul-t"}}
+	if err := h.LinkAdd(ul); err != nil {
+		t.Fatal(err)
+	}
+	la := netlink.NewLinkAttrs()
+	la.Name, la.MasterIndex = "podlab-ul-n1", mustLinkIndex(t, h, "podlab-ul-t")
+	if err := h.LinkAdd(&netlink.Veth{LinkAttrs: la, PeerName: "podlab-ul-e1"}); err != nil {
+		t.Fatal(err)
+	}
+	defer h.LinkDel(ul)
+	defer h.LinkDel(&netlink.Veth{LinkAttrs: la})
 	if err := b.Del("pod-b", pod2.path); err != nil {
 		t.Fatal(err)
 	}
 	if v := ipForwardIn(t, node); v != node.forward {
 		t.Errorf("ip_forward = %s after the last bridge, want %s", v, node.forward)
 	}
+}
+
+func mustLinkIndex(t *testing.T, h *netlink.Handle, name string) int {
+	t.Helper()
+	l, err := h.LinkByName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Attrs().Index
 }
 
 // The gateway's MAC address stays put when ports join: the bridge would

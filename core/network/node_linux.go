@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/coreos/go-iptables/iptables"
@@ -102,6 +103,28 @@ func (c Config) ensureForwarding(s *store) error {
 	})
 }
 
+// routesPods tells whether a podlab bridge other than bridge has a pod's
+// veth (VethName: "veth" and 8 hex digits) as a port: Pods still need
+// ip_forward. The bridge of a local cluster's underlay, whose ports are
+// the nodes' links, needs none.
+func routesPods(links []netlink.Link, bridge string) bool {
+	others := map[int]bool{}
+	for _, l := range links {
+		if _, ok := l.(*netlink.Bridge); ok && l.Attrs().Name != bridge && strings.HasPrefix(l.Attrs().Name, "podlab") {
+			others[l.Attrs().Index] = true
+		}
+	}
+	for _, l := range links {
+		if name := l.Attrs().Name; others[l.Attrs().MasterIndex] && vethName.MatchString(name) {
+			return true
+		}
+	}
+	return false
+}
+
+// vethName is the shape of VethName.
+var vethName = regexp.MustCompile(`^veth[0-9a-f]{8}$`)
+
 // restoreForwarding puts back the ip_forward value saved by
 // ensureForwarding, unless another podlab bridge in the namespace still
 // routes Pods.
@@ -110,10 +133,8 @@ func (c Config) restoreForwarding(node *netlink.Handle, s *store) error {
 	if err != nil {
 		return err
 	}
-	for _, l := range links {
-		if _, ok := l.(*netlink.Bridge); ok && l.Attrs().Name != c.Bridge && strings.HasPrefix(l.Attrs().Name, "podlab") {
-			return nil
-		}
+	if routesPods(links, c.Bridge) {
+		return nil
 	}
 	ino, err := c.netnsInode()
 	if err != nil {
