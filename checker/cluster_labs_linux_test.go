@@ -151,6 +151,28 @@ func TestClusterLabsAndChecks(t *testing.T) {
 			t.Logf("lab %s in %v", n, time.Since(start).Round(time.Millisecond))
 		})
 	}
+	// podlab down removes what a lab on the cluster left beside it, like
+	// lab 08's host-gw nodes, with the lab's own --cleanup.
+	mustRun(t, "lab08-overlay-network", "--auto")
+	if out := mustRun(t, "podlab", "down"); !strings.Contains(out, "lab 08: removed what it left") {
+		t.Errorf("podlab down did not clean up after lab 08:\n%s", out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run", "labs", "08.json")); err == nil {
+		if rec, _ := os.ReadFile(filepath.Join(dir, "run", "labs", "08.json")); strings.Contains(string(rec), `"kind"`) {
+			t.Errorf("lab 08's record still lists what it made after podlab down:\n%s", rec)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		reapAdopted()
+		residue := clusterResidue()
+		if len(residue) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("left behind by podlab down after lab 08: %v", residue)
+			break
+		}
+	}
 	for i := len(clusterImages) - 1; i >= 0; i-- { // an app's image is a child of busybox's
 		mustRun(t, "podlab", "image", "rm", clusterImages[i])
 	}
