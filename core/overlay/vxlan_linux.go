@@ -90,6 +90,11 @@ func (n *vxlanNetwork) ensureDevice() error {
 		return err
 	}
 	n.ext, n.mtu = ext, ext.Attrs().MTU-vxlanOverhead
+	if n.mac == nil { // no MAC announced before: keep the device's, if it has one
+		if l, err := n.nl.LinkByName(vxlanDevice); err == nil && l.Type() == "vxlan" {
+			n.mac = l.Attrs().HardwareAddr
+		}
+	}
 	if n.mac == nil {
 		if n.mac, err = randomMAC(); err != nil {
 			return err
