@@ -49,6 +49,33 @@ func TestOverlayAcrossNodes(t *testing.T) {
 		t.Errorf("flannel.1 of node1 sent %d packets for 3 pings across: the pings did not go through the tunnel", after.TxPackets-vx.TxPackets)
 	}
 
+	// flannel.1 deleted by hand on node2: netlink tells its podlet, which
+	// makes it again at once, with the same MAC and every entry.
+	h, err := network.HandleAt(netnsPath(e.prefix + "-node2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	dev, err := h.LinkByName(overlay.VXLANDevice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mac := dev.Attrs().HardwareAddr.String()
+	t0 := time.Now()
+	if err := h.LinkDel(dev); err != nil {
+		t.Fatal(err)
+	}
+	e.waitOverlay(st, 3)
+	took := time.Since(t0)
+	t.Logf("flannel.1 of node2 was back, with its entries, %v after its deletion", took.Round(time.Millisecond))
+	if took > time.Second {
+		t.Errorf("flannel.1 came back %v after its deletion: not at once (the resync is every %v)", took, 2*time.Second)
+	}
+	if dev, err := h.LinkByName(overlay.VXLANDevice); err != nil || dev.Attrs().HardwareAddr.String() != mac {
+		t.Errorf("flannel.1 made again with MAC %v, was %s (%v)", dev, mac, err)
+	}
+	e.checkPodToPod(one, two, "vxlan, flannel.1 of node2 made again")
+
 	// node3 goes: node1 and node2 forget it.
 	out := e.mustPodlab("node", "remove", "node3")
 	t.Logf("podlab node remove node3:\n%s", out)

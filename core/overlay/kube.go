@@ -89,8 +89,8 @@ func Publish(ctx context.Context, nodes *client.Resource[*api.Node], l Lease) er
 	return nil
 }
 
-// resyncPeriod is how often Run syncs even when no Node changed: the
-// time a deleted vxlan device stays gone, at most.
+// resyncPeriod is how often Run syncs even when no Node changed: what it
+// did not hear of (a route deleted by hand) is back within that time.
 const resyncPeriod = 2 * time.Second
 
 // Run publishes the Network's lease and keeps the kernel in step with
@@ -118,6 +118,13 @@ func Run(ctx context.Context, c *client.Client, nw Network, log *slog.Logger) {
 	}
 	tick := time.NewTicker(resyncPeriod)
 	defer tick.Stop()
+	// A backend that watches its device (vxlan) says when it changed.
+	var device <-chan struct{}
+	if w, ok := nw.(interface {
+		deviceChanges(context.Context) <-chan struct{}
+	}); ok {
+		device = w.deviceChanges(ctx)
+	}
 	var lastErr string
 	for {
 		var leases []Lease
@@ -155,6 +162,7 @@ func Run(ctx context.Context, c *client.Client, nw Network, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-changed:
+		case <-device:
 		case <-tick.C:
 		}
 	}

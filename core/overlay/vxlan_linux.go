@@ -1,6 +1,7 @@
 package overlay
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/podlab/podlab/core/network"
@@ -302,4 +304,43 @@ func randomMAC() (net.HardwareAddr, error) {
 	}
 	mac[0] = mac[0]&0xfe | 0x02
 	return mac, nil
+}
+
+// deviceChanges tells, until ctx ends, of every change to flannel.1 (or
+// to the underlay interface under it) that netlink announces, so that Run
+// makes a deleted device again at once rather than at its next resync:
+// flannel subscribes to netlink the same way. nil if the subscription
+// cannot be made (the resync still does the job).
+func (n *vxlanNetwork) deviceChanges(ctx context.Context) <-chan struct{} {
+	var opts netlink.LinkSubscribeOptions
+	if n.cfg.NetNS != "" {
+		fd, err := netns.GetFromPath(n.cfg.NetNS)
+		if err != nil {
+			return nil
+		}
+		defer fd.Close()
+		opts.Namespace = &fd
+	}
+	updates := make(chan netlink.LinkUpdate, 16)
+	if err := netlink.LinkSubscribeWithOptions(updates, ctx.Done(), opts); err != nil {
+		return nil
+	}
+	changed := make(chan struct{}, 1)
+	go func() {
+		for u := range updates { // closed when ctx ends
+			n.mu.Lock()
+			ext := ""
+			if n.ext != nil {
+				ext = n.ext.Attrs().Name
+			}
+			n.mu.Unlock()
+			if name := u.Link.Attrs().Name; name == vxlanDevice || name == ext {
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return changed
 }
