@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"github.com/podlab/podlab/core/api"
@@ -77,16 +78,18 @@ func (l Lease) annotations() map[string]string {
 }
 
 // Publish writes lease l on its Node, with a merge patch of the
-// annotations (nothing else of the Node changes).
-func Publish(ctx context.Context, nodes *client.Resource[*api.Node], l Lease) error {
+// annotations (nothing else of the Node changes), and returns the Node's
+// new resourceVersion.
+func Publish(ctx context.Context, nodes *client.Resource[*api.Node], l Lease) (string, error) {
 	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": l.annotations()}})
 	if err != nil {
-		return err
+		return "", err
 	}
-	if _, err := nodes.Patch(ctx, l.Node, patch); err != nil {
-		return fmt.Errorf("publish the lease of node %q: %w", l.Node, err)
+	n, err := nodes.Patch(ctx, l.Node, patch)
+	if err != nil {
+		return "", fmt.Errorf("publish the lease of node %q: %w", l.Node, err)
 	}
-	return nil
+	return n.ResourceVersion, nil
 }
 
 // resyncPeriod is how often Run syncs even when no Node changed: what it
@@ -126,25 +129,28 @@ func Run(ctx context.Context, c *client.Client, nw Network, log *slog.Logger) {
 		device = w.deviceChanges(ctx)
 	}
 	var lastErr string
+	var publishedRV uint64 // of our Node after the last publish
 	for {
 		var leases []Lease
-		var mine Lease
+		var mine *Lease // our lease as the cache has it, once it has our publish
 		for _, n := range nodes.List(api.Everything()) {
-			if l, ok := LeaseOf(n); ok {
+			l, ok := LeaseOf(n)
+			if ok {
 				leases = append(leases, l)
-				if l.Node == published.Node {
-					mine = l
-				}
+			}
+			if rv, _ := strconv.ParseUint(n.ResourceVersion, 10, 64); n.Name == published.Node && rv >= publishedRV {
+				mine = &l
 			}
 		}
 		err := nw.Sync(leases)
 		// The first time; or the device was made again with another MAC,
 		// or someone edited our Node's annotations: publish the lease as
 		// it is now.
-		if self := nw.Lease(); !sameLease(self, published) || !sameLease(mine, self) {
-			if perr := Publish(ctx, c.Nodes(), self); perr == nil {
+		if self := nw.Lease(); !sameLease(self, published) || (mine != nil && !sameLease(*mine, self)) {
+			if rv, perr := Publish(ctx, c.Nodes(), self); perr == nil {
 				log.Info("overlay: published the lease", "lease", self.String(), "mtu", nw.MTU())
 				published = self
+				publishedRV, _ = strconv.ParseUint(rv, 10, 64)
 			} else if ctx.Err() == nil {
 				err = errors.Join(err, perr)
 			}
