@@ -29,6 +29,15 @@ func fail(hint string, evidence ...string) Result {
 	return Result{Evidence: evidence, Hint: hint}
 }
 
+// passIf passes when ok and fails with hint otherwise, with the same
+// evidence either way.
+func passIf(ok bool, hint string, evidence ...string) Result {
+	if !ok {
+		return fail(hint, evidence...)
+	}
+	return pass(evidence...)
+}
+
 func concat(lists ...[]Check) []Check {
 	var all []Check
 	for _, l := range lists {

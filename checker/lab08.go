@@ -8,15 +8,11 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/podlab/podlab/core/api"
 	"github.com/podlab/podlab/core/client"
@@ -47,36 +43,34 @@ const (
 )
 
 func lab08() []Check {
-	return []Check{
+	checks := []Check{
 		{ID: "08.lease", Lab: "08", Points: 2,
-			Title:         "the nodes of overlay-a and overlay-b hold the pods' IPs in their podCIDR, and their leases (backend vxlan, public IP, VTEP MAC) are in etcd and match the kernel",
-			NotApplicable: onlyOnLocalCluster(lab08Elsewhere),
-			Run:           checkLease},
+			Title: "the nodes of overlay-a and overlay-b hold the pods' IPs in their podCIDR, and their leases (backend vxlan, public IP, VTEP MAC) are in etcd and match the kernel",
+			Run:   checkLease},
 		{ID: "08.vxlan-device", Lab: "08", Points: 3,
-			Title:         "on the node of each lab pod: flannel.1, VNI 1, UDP 8472, learning off, local = node IP on eth0, MTU = eth0's − 50, address <subnet>.0/32; the pod's eth0 has that MTU",
-			NotApplicable: onlyOnLocalCluster(lab08Elsewhere),
-			Run:           checkVXLANDevice},
+			Title: "on the node of each lab pod: flannel.1, VNI 1, UDP 8472, learning off, local = node IP on eth0, MTU = eth0's − 50, address <subnet>.0/32; the pod's eth0 has that MTU",
+			Run:   checkVXLANDevice},
 		{ID: "08.peer-entries", Lab: "08", Points: 3,
-			Title:         "each lab pod's node holds, for the other's node, a permanent neighbour (.0 → VTEP MAC), FDB entry (MAC → node IP) and onlink route (subnet via .0 dev flannel.1)",
-			NotApplicable: onlyOnLocalCluster(lab08Elsewhere),
-			Run:           checkPeerEntries},
+			Title: "each lab pod's node holds, for the other's node, a permanent neighbour (.0 → VTEP MAC), FDB entry (MAC → node IP) and onlink route (subnet via .0 dev flannel.1)",
+			Run:   checkPeerEntries},
 		{ID: "08.pod-to-pod", Lab: "08", Points: 2,
-			Title:         "from overlay-a's network namespace, overlay-b on another node answers ping and HTTP, and sees overlay-a's own IP as the client (no NAT)",
-			NotApplicable: onlyOnLocalCluster(lab08Elsewhere),
-			Run:           checkOverlayPodToPod},
+			Title: "from overlay-a's network namespace, overlay-b on another node answers ping and HTTP, and sees overlay-a's own IP as the client (no NAT)",
+			Run:   checkOverlayPodToPod},
 		{ID: "08.encapsulation", Lab: "08", Points: 3,
-			Title:         "pings from overlay-a to overlay-b move flannel.1's TX and eth0's TX on a's node, flannel.1's RX and the UDP datagrams received on b's node",
-			NotApplicable: onlyOnLocalCluster(lab08Elsewhere),
-			Run:           checkEncapsulation},
+			Title: "pings from overlay-a to overlay-b move flannel.1's TX and eth0's TX on a's node, flannel.1's RX and the UDP datagrams received on b's node",
+			Run:   checkEncapsulation},
 		{ID: "08.host-gw", Lab: "08", Points: 3,
-			Title:         "the host-gw pair: no flannel.1, a route to the peer's pod subnet via the peer's node IP on eth0, MTU 1500 for the pods, and their pods ping each other",
-			NotApplicable: onlyOnLocalCluster(lab08Elsewhere),
-			Run:           checkHostGW},
+			Title: "the host-gw pair: no flannel.1, a route to the peer's pod subnet via the peer's node IP on eth0, MTU 1500 for the pods, and their pods ping each other",
+			Run:   checkHostGW},
 		{ID: "08.exercise-third-node", Lab: "08", Points: 2, Exercise: true,
-			Title:         "3 Ready nodes or more, a pod overlay-c in lab08 on a node that runs neither overlay-a nor overlay-b, reached from overlay-a, and every node's flannel.1 holds every other node's entries",
-			NotApplicable: onlyOnLocalCluster(lab08Elsewhere),
-			Run:           checkThirdNode},
+			Title: "3 Ready nodes or more, a pod overlay-c in lab08 on a node that runs neither overlay-a nor overlay-b, reached from overlay-a, and every node's flannel.1 holds every other node's entries",
+			Run:   checkThirdNode},
 	}
+	// Every check reads the nodes' kernels from this machine.
+	for i := range checks {
+		checks[i].NotApplicable = onlyOnLocalCluster(lab08Elsewhere)
+	}
+	return checks
 }
 
 // lab08View is what every check of lab 08 reads first: the cluster, its
@@ -87,10 +81,13 @@ type lab08View struct {
 	nodes map[string]*api.Node
 }
 
-func lab08Connect(ctx context.Context) (*lab08View, *Result) {
+// lab08Connect reads the view and finds the lab's pods, overlay-a and
+// overlay-b, which must run on two nodes: where every check of lab 08 but
+// host-gw starts.
+func lab08Connect(ctx context.Context) (*lab08View, []*lab08Pod, *Result) {
 	c, bad := connectCluster()
 	if bad != nil {
-		return nil, bad
+		return nil, nil, bad
 	}
 	st, err := podcluster.Load()
 	if err == nil && st == nil {
@@ -98,25 +95,29 @@ func lab08Connect(ctx context.Context) (*lab08View, *Result) {
 	}
 	if err != nil {
 		r := fail(hintNoCluster, err.Error())
-		return nil, &r
+		return nil, nil, &r
 	}
 	list, _, err := c.api.Nodes().List(ctx, client.ListOptions{})
 	if err != nil {
 		r := fail(hintNoCluster, "nodes: "+err.Error())
-		return nil, &r
+		return nil, nil, &r
 	}
 	v := &lab08View{c: c, state: st, nodes: map[string]*api.Node{}}
 	for _, n := range list {
 		v.nodes[n.Name] = n
 	}
-	return v, nil
+	pods, bad := v.labPods(ctx)
+	if bad != nil {
+		return nil, nil, bad
+	}
+	return v, pods, nil
 }
 
 // netns is the network namespace of a node, "" if the state has none.
 func (v *lab08View) netns(node string) string {
 	for _, n := range v.state.Nodes {
 		if n.Name == node {
-			return filepath.Join("/run/netns", n.NetNS)
+			return network.NetNSPath(n.NetNS)
 		}
 	}
 	return ""
@@ -176,65 +177,25 @@ func lab08InternalIP(n *api.Node) string {
 	return ""
 }
 
-// flannel is flannel.1 in a node's network namespace, with its
-// underlay interface, its addresses and the entries on it.
-type flannel struct {
-	dev    *netlink.Vxlan
-	ext    netlink.Link
-	addrs  []string
-	neighs []netlink.Neigh // AF_INET
-	fdb    []netlink.Neigh // AF_BRIDGE
-	routes []netlink.Route
-}
-
-func readFlannel(netnsPath string) (*flannel, error) {
-	h, err := network.HandleAt(netnsPath)
-	if err != nil {
-		return nil, err
-	}
-	defer h.Close()
-	link, err := h.LinkByName(overlay.VXLANDevice)
-	if err != nil {
-		return nil, fmt.Errorf("%s in %s: %w", overlay.VXLANDevice, netnsPath, err)
-	}
-	f := &flannel{}
-	var ok bool
-	if f.dev, ok = link.(*netlink.Vxlan); !ok {
-		return nil, fmt.Errorf("%s in %s is a %s, not a vxlan device", overlay.VXLANDevice, netnsPath, link.Type())
-	}
-	if f.ext, err = h.LinkByIndex(f.dev.VtepDevIndex); err != nil {
-		return nil, fmt.Errorf("the underlay interface of %s in %s: %w", overlay.VXLANDevice, netnsPath, err)
-	}
-	f.addrs = ipv4s(h.AddrList(link, netlink.FAMILY_V4))
-	if f.neighs, err = network.RetryDump(func() ([]netlink.Neigh, error) { return h.NeighList(link.Attrs().Index, unix.AF_INET) }); err != nil {
-		return nil, err
-	}
-	if f.fdb, err = network.RetryDump(func() ([]netlink.Neigh, error) { return h.NeighList(link.Attrs().Index, unix.AF_BRIDGE) }); err != nil {
-		return nil, err
-	}
-	f.routes, err = network.RetryDump(func() ([]netlink.Route, error) { return h.RouteList(link, netlink.FAMILY_V4) })
-	return f, err
-}
-
-// peer says whether f holds the three entries of lease l, and what it
-// found.
-func (f *flannel) peer(l overlay.Lease) (bool, string) {
+// holdsPeer says whether d holds the three entries of lease l, and what
+// it found.
+func holdsPeer(d *overlay.Device, l overlay.Lease) (bool, string) {
 	mac, gw := l.VtepMAC.String(), l.Subnet.Addr()
 	var neigh, fdb, route string
-	for _, n := range f.neighs {
+	for _, n := range d.Neighs {
 		if a, _ := netip.AddrFromSlice(n.IP); a.Unmap() == gw && n.HardwareAddr.String() == mac && n.State&netlink.NUD_PERMANENT != 0 {
 			neigh = fmt.Sprintf("neigh %s lladdr %s PERMANENT", gw, mac)
 		}
 	}
-	for _, n := range f.fdb {
+	for _, n := range d.FDB {
 		if a, _ := netip.AddrFromSlice(n.IP); a.Unmap() == l.PublicIP && n.HardwareAddr.String() == mac &&
 			n.Flags&netlink.NTF_SELF != 0 && n.State&netlink.NUD_PERMANENT != 0 {
 			fdb = fmt.Sprintf("fdb %s dst %s self permanent", mac, l.PublicIP)
 		}
 	}
-	for _, r := range f.routes {
+	for _, r := range d.Routes {
 		if r.Dst != nil && r.Dst.String() == l.Subnet.String() && r.Gw != nil && r.Gw.Equal(gw.AsSlice()) &&
-			r.Flags&int(netlink.FLAG_ONLINK) != 0 && r.LinkIndex == f.dev.Index {
+			r.Flags&int(netlink.FLAG_ONLINK) != 0 && r.LinkIndex == d.Link.Index {
 			route = fmt.Sprintf("route %s via %s dev %s onlink", l.Subnet, gw, overlay.VXLANDevice)
 		}
 	}
@@ -249,11 +210,7 @@ func (f *flannel) peer(l overlay.Lease) (bool, string) {
 }
 
 func checkLease(ctx context.Context) Result {
-	v, bad := lab08Connect(ctx)
-	if bad != nil {
-		return *bad
-	}
-	pods, bad := v.labPods(ctx)
+	v, pods, bad := lab08Connect(ctx)
 	if bad != nil {
 		return *bad
 	}
@@ -278,10 +235,10 @@ func checkLease(ctx context.Context) Result {
 		l, leased := overlay.LeaseOf(&stored)
 		var data struct{ VNI int }
 		json.Unmarshal([]byte(stored.Annotations[overlay.AnnotationBackendData]), &data)
-		f, ferr := readFlannel(v.netns(n.Name))
+		d, ferr := overlay.ReadDevice(v.netns(n.Name))
 		kernelMAC := "none"
 		if ferr == nil {
-			kernelMAC = f.dev.HardwareAddr.String()
+			kernelMAC = d.Link.HardwareAddr.String()
 		}
 		evidence = append(evidence, fmt.Sprintf("%s runs on %s, podCIDR %s (contains it: %v); etcd %s at revision %d: backend-type %q, public-ip %q (InternalIP %s), backend-data %s; %s MAC in the node's kernel %s",
 			p.pod.Name, n.Name, n.Spec.PodCIDR, inCIDR, key, resp.Kvs[0].ModRevision, stored.Annotations[overlay.AnnotationBackendType],
@@ -289,25 +246,18 @@ func checkLease(ctx context.Context) Result {
 		ok = ok && err == nil && inCIDR && leased && l.BackendType == overlay.VXLAN && data.VNI == 1 &&
 			l.PublicIP.String() == lab08InternalIP(n) && l.Subnet.String() == n.Spec.PodCIDR && ferr == nil && l.VtepMAC.String() == kernelMAC
 	}
-	if !ok {
-		return fail("each node's lease must be in etcd and match its flannel.1; "+hintLab08, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, "each node's lease must be in etcd and match its flannel.1; "+hintLab08, evidence...)
 }
 
 func checkVXLANDevice(ctx context.Context) Result {
-	v, bad := lab08Connect(ctx)
-	if bad != nil {
-		return *bad
-	}
-	pods, bad := v.labPods(ctx)
+	v, pods, bad := lab08Connect(ctx)
 	if bad != nil {
 		return *bad
 	}
 	var evidence []string
 	ok := true
 	for _, p := range pods {
-		f, err := readFlannel(v.netns(p.node.Name))
+		dev, err := overlay.ReadDevice(v.netns(p.node.Name))
 		if err != nil {
 			return fail(hintLab08, append(evidence, err.Error())...)
 		}
@@ -319,27 +269,20 @@ func checkVXLANDevice(ctx context.Context) Result {
 			}
 			h.Close()
 		}
-		d := f.dev
-		want := netip.PrefixFrom(l.Subnet.Addr(), 32).String()
+		d, ext := dev.Link, dev.Underlay
+		want := netip.PrefixFrom(l.Subnet.Addr(), 32)
 		up := d.Flags&net.FlagUp != 0
 		evidence = append(evidence, fmt.Sprintf("%s on %s: vxlan id %d, dstport %d, learning %v, local %s dev %s (MTU %d), MTU %d, up %v, addresses %v (want %s); %s's eth0 MTU %d",
-			overlay.VXLANDevice, p.node.Name, d.VxlanId, d.Port, d.Learning, d.SrcAddr, f.ext.Attrs().Name, f.ext.Attrs().MTU, d.MTU, up, f.addrs, want, p.pod.Name, podMTU))
+			overlay.VXLANDevice, p.node.Name, d.VxlanId, d.Port, d.Learning, d.SrcAddr, ext.Attrs().Name, ext.Attrs().MTU, d.MTU, up, dev.Addrs, want, p.pod.Name, podMTU))
 		ok = ok && d.VxlanId == 1 && d.Port == 8472 && !d.Learning && d.SrcAddr.String() == lab08InternalIP(p.node) &&
-			f.ext.Attrs().Name == podcluster.NodeInterface && d.MTU == f.ext.Attrs().MTU-50 && up &&
-			slices.Equal(f.addrs, []string{want}) && podMTU == d.MTU
+			ext.Attrs().Name == podcluster.NodeInterface && d.MTU == ext.Attrs().MTU-50 && up &&
+			slices.Equal(dev.Addrs, []netip.Prefix{want}) && podMTU == d.MTU
 	}
-	if !ok {
-		return fail("flannel.1 must be as flannel makes it, and the pods' MTU its MTU; "+hintLab08, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, "flannel.1 must be as flannel makes it, and the pods' MTU its MTU; "+hintLab08, evidence...)
 }
 
 func checkPeerEntries(ctx context.Context) Result {
-	v, bad := lab08Connect(ctx)
-	if bad != nil {
-		return *bad
-	}
-	pods, bad := v.labPods(ctx)
+	v, pods, bad := lab08Connect(ctx)
 	if bad != nil {
 		return *bad
 	}
@@ -348,18 +291,15 @@ func checkPeerEntries(ctx context.Context) Result {
 	for i, p := range pods {
 		other := pods[1-i].node
 		l, leased := overlay.LeaseOf(other)
-		f, err := readFlannel(v.netns(p.node.Name))
+		d, err := overlay.ReadDevice(v.netns(p.node.Name))
 		if err != nil || !leased {
 			return fail(hintLab08, fmt.Sprintf("%s: %v (lease of %s published: %v)", p.node.Name, err, other.Name, leased))
 		}
-		has, what := f.peer(l)
+		has, what := holdsPeer(d, l)
 		evidence = append(evidence, p.node.Name+" "+what)
 		ok = ok && has
 	}
-	if !ok {
-		return fail("the podlet programs each peer from its lease; "+hintLab08, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, "the podlet programs each peer from its lease; "+hintLab08, evidence...)
 }
 
 // lab08Get asks addr for path from inside a network namespace and returns
@@ -400,66 +340,16 @@ func errOr(err error, ok string) string {
 }
 
 func checkOverlayPodToPod(ctx context.Context) Result {
-	v, bad := lab08Connect(ctx)
-	if bad != nil {
-		return *bad
-	}
-	pods, bad := v.labPods(ctx)
+	_, pods, bad := lab08Connect(ctx)
 	if bad != nil {
 		return *bad
 	}
 	ok, evidence := lab08Reach(pods[0], pods[1])
-	if !ok {
-		return fail("overlay-b must answer overlay-a and see its own pod IP; "+hintLab08, evidence)
-	}
-	return pass(evidence)
-}
-
-// udpInDatagrams is the Udp InDatagrams counter of a network namespace:
-// /proc/net/snmp as a thread that joined it reads it.
-func udpInDatagrams(netnsPath string) (uint64, error) {
-	var data []byte
-	err := ns.Do(map[ns.Type]string{ns.Net: netnsPath}, func() (err error) {
-		data, err = os.ReadFile("/proc/thread-self/net/snmp")
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	var names []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) > 1 && f[0] == "Udp:" {
-			if names == nil {
-				names = f
-				continue
-			}
-			if i := slices.Index(names, "InDatagrams"); i > 0 && i < len(f) {
-				return strconv.ParseUint(f[i], 10, 64)
-			}
-		}
-	}
-	return 0, errors.New("no Udp InDatagrams in /proc/net/snmp")
-}
-
-func linkStats(netnsPath, name string) (*netlink.LinkStatistics, error) {
-	h, err := network.HandleAt(netnsPath)
-	if err != nil {
-		return nil, err
-	}
-	defer h.Close()
-	link, err := h.LinkByName(name)
-	if err != nil {
-		return nil, fmt.Errorf("%s in %s: %w", name, netnsPath, err)
-	}
-	return link.Attrs().Statistics, nil
+	return passIf(ok, "overlay-b must answer overlay-a and see its own pod IP; "+hintLab08, evidence)
 }
 
 func checkEncapsulation(ctx context.Context) Result {
-	v, bad := lab08Connect(ctx)
-	if bad != nil {
-		return *bad
-	}
-	pods, bad := v.labPods(ctx)
+	v, pods, bad := lab08Connect(ctx)
 	if bad != nil {
 		return *bad
 	}
@@ -470,19 +360,10 @@ func checkEncapsulation(ctx context.Context) Result {
 		what string
 		read func() (uint64, error)
 	}{
-		{fmt.Sprintf("%s TX packets on %s", overlay.VXLANDevice, a.node.Name), func() (uint64, error) {
-			s, err := linkStats(na, overlay.VXLANDevice)
-			return statOf(s, true), err
-		}},
-		{fmt.Sprintf("eth0 TX packets on %s", a.node.Name), func() (uint64, error) {
-			s, err := linkStats(na, podcluster.NodeInterface)
-			return statOf(s, true), err
-		}},
-		{fmt.Sprintf("UDP datagrams received on %s", b.node.Name), func() (uint64, error) { return udpInDatagrams(nb) }},
-		{fmt.Sprintf("%s RX packets on %s", overlay.VXLANDevice, b.node.Name), func() (uint64, error) {
-			s, err := linkStats(nb, overlay.VXLANDevice)
-			return statOf(s, false), err
-		}},
+		{fmt.Sprintf("%s TX packets on %s", overlay.VXLANDevice, a.node.Name), txPackets(na, overlay.VXLANDevice)},
+		{fmt.Sprintf("eth0 TX packets on %s", a.node.Name), txPackets(na, podcluster.NodeInterface)},
+		{fmt.Sprintf("UDP datagrams received on %s", b.node.Name), func() (uint64, error) { return network.UDPInDatagrams(nb) }},
+		{fmt.Sprintf("%s RX packets on %s", overlay.VXLANDevice, b.node.Name), rxPackets(nb, overlay.VXLANDevice)},
 	}
 	before := make([]uint64, len(counters))
 	for i, k := range counters {
@@ -507,20 +388,22 @@ func checkEncapsulation(ctx context.Context) Result {
 		evidence = append(evidence, fmt.Sprintf("%s: %d → %d (+%d)", k.what, before[i], after, after-before[i]))
 		ok = ok && after-before[i] >= pings
 	}
-	if !ok {
-		return fail("every ping must be wrapped on a's node and unwrapped on b's; "+hintLab08, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, "every ping must be wrapped on a's node and unwrapped on b's; "+hintLab08, evidence...)
 }
 
-func statOf(s *netlink.LinkStatistics, tx bool) uint64 {
-	switch {
-	case s == nil:
-		return 0
-	case tx:
-		return s.TxPackets
+// txPackets and rxPackets read a link's packet counters when called.
+func txPackets(netnsPath, name string) func() (uint64, error) {
+	return func() (uint64, error) {
+		_, tx, err := network.Counters(netnsPath, name)
+		return tx, err
 	}
-	return s.RxPackets
+}
+
+func rxPackets(netnsPath, name string) func() (uint64, error) {
+	return func() (uint64, error) {
+		rx, _, err := network.Counters(netnsPath, name)
+		return rx, err
+	}
 }
 
 // The host-gw pair of the lab: <prefix>-gw1 and <prefix>-gw2, each with
@@ -537,7 +420,7 @@ type gwNodeState struct {
 
 func readGWNode(prefix, name string) (*gwNodeState, error) {
 	g := &gwNodeState{name: name, netns: prefix + "-" + name, pod: prefix + "-" + name + "-pod"}
-	h, err := network.HandleAt(filepath.Join("/run/netns", g.netns))
+	h, err := network.HandleAt(network.NetNSPath(g.netns))
 	if err != nil {
 		return nil, err
 	}
@@ -555,7 +438,7 @@ func readGWNode(prefix, name string) (*gwNodeState, error) {
 	if g.routes, err = network.RetryDump(func() ([]netlink.Route, error) { return h.RouteList(nil, netlink.FAMILY_V4) }); err != nil {
 		return nil, err
 	}
-	p, err := network.HandleAt(filepath.Join("/run/netns", g.pod))
+	p, err := network.HandleAt(network.NetNSPath(g.pod))
 	if err != nil {
 		return nil, err
 	}
@@ -599,24 +482,17 @@ func checkHostGW(ctx context.Context) Result {
 				routed = r.Gw != nil && r.Gw.Equal(peer.addr.AsSlice()) && r.LinkIndex == g.eth0Index && r.Flags&int(netlink.FLAG_ONLINK) == 0
 			}
 		}
-		pingErr := network.Ping(filepath.Join("/run/netns", g.pod), peer.podIP.Addr().AsSlice(), 2*time.Second)
+		pingErr := network.Ping(network.NetNSPath(g.pod), peer.podIP.Addr().AsSlice(), 2*time.Second)
 		evidence = append(evidence, fmt.Sprintf("%s (eth0 %s, MTU %d): %s present %v; route to %s's pods: %s; pod %s eth0 %s MTU %d; ping %s: %s",
 			g.netns, g.addr, g.eth0MTU, overlay.VXLANDevice, g.vxlan, peer.name, route, g.pod, g.podIP, g.podMTU, peer.podIP.Addr(), errOr(pingErr, "reply")))
 		ok = ok && !g.vxlan && routed && g.eth0MTU == 1500 && g.podMTU == g.eth0MTU && pingErr == nil
 	}
-	if !ok {
-		return fail("host-gw routes to the peer's node IP, unencapsulated, at the full MTU; "+hintLab08, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, "host-gw routes to the peer's node IP, unencapsulated, at the full MTU; "+hintLab08, evidence...)
 }
 
 func checkThirdNode(ctx context.Context) Result {
 	const hint = "add a third node (sudo bin/podlab node add) and run a pod overlay-c in namespace lab08 on it; see labs/08-overlay-network"
-	v, bad := lab08Connect(ctx)
-	if bad != nil {
-		return *bad
-	}
-	pods, bad := v.labPods(ctx)
+	v, pods, bad := lab08Connect(ctx)
 	if bad != nil {
 		return *bad
 	}
@@ -637,7 +513,7 @@ func checkThirdNode(ctx context.Context) Result {
 	evidence = append(evidence, what)
 	ok = ok && reached
 	for _, n := range ready {
-		f, err := readFlannel(v.netns(n.Name))
+		d, err := overlay.ReadDevice(v.netns(n.Name))
 		if err != nil {
 			evidence = append(evidence, n.Name+": "+err.Error())
 			ok = false
@@ -649,7 +525,7 @@ func checkThirdNode(ctx context.Context) Result {
 			if peer.Name == n.Name {
 				continue
 			}
-			if has, what := f.peer(l); !has || !leased {
+			if has, what := holdsPeer(d, l); !has || !leased {
 				missing = append(missing, what)
 			}
 		}
@@ -660,8 +536,5 @@ func checkThirdNode(ctx context.Context) Result {
 			evidence = append(evidence, fmt.Sprintf("%s: neighbour, FDB entry and route for each of the %d other nodes", n.Name, len(ready)-1))
 		}
 	}
-	if !ok {
-		return fail(hint, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, hint, evidence...)
 }

@@ -6,17 +6,14 @@
 # (vagrant provision).
 #
 # From the Vagrantfile: PODLAB_OUT (what "make vagrant" made on the host,
-# seen through /vagrant), PODLAB_NODE (control, node1, ...), PODLAB_IP
-# (its host-only address), PODLAB_SERVER (the API server's URL).
+# seen through /vagrant), PODLAB_LIB (vagrant/lib.sh, seen the same way),
+# PODLAB_NODE (control, node1, ...), PODLAB_IP (its host-only address),
+# PODLAB_SERVER (the API server's URL).
 set -euo pipefail
 
-: "${PODLAB_OUT:?}" "${PODLAB_NODE:?}" "${PODLAB_IP:?}" "${PODLAB_SERVER:?}"
-
-say() { printf 'podlab %s: %s\n' "$PODLAB_NODE" "$*"; }
-fail() {
-	printf 'podlab %s: %s\n' "$PODLAB_NODE" "$*" >&2
-	exit 1
-}
+# The Vagrantfile's variables, checked, and say and fail (vagrant/lib.sh).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${PODLAB_LIB:?}"
 
 if [ ! -x "$PODLAB_OUT/bin/podlab" ]; then
 	fail "no podlab binaries in $PODLAB_OUT/bin: run \"make vagrant\" on the host, then \"vagrant provision\" (with libvirt: \"vagrant rsync\" first)"

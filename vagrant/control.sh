@@ -5,13 +5,9 @@
 # "podlab systemd-unit server" prints: the flags "podlab up" gives it.
 set -euo pipefail
 
-: "${PODLAB_OUT:?}" "${PODLAB_NODE:?}" "${PODLAB_IP:?}" "${PODLAB_SERVER:?}"
-
-say() { printf 'podlab %s: %s\n' "$PODLAB_NODE" "$*"; }
-fail() {
-	printf 'podlab %s: %s\n' "$PODLAB_NODE" "$*" >&2
-	exit 1
-}
+# The Vagrantfile's variables, checked, and say and fail (vagrant/lib.sh).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${PODLAB_LIB:?}"
 
 # Every user's token: admin, and system:node:<node> for each node.
 install -D -m 0600 "$PODLAB_OUT/tokens/tokens.csv" /etc/podlab/tokens.csv

@@ -6,13 +6,9 @@
 # up" gives a podlet. Then it waits until the node is Ready.
 set -euo pipefail
 
-: "${PODLAB_OUT:?}" "${PODLAB_NODE:?}" "${PODLAB_IP:?}" "${PODLAB_SERVER:?}"
-
-say() { printf 'podlab %s: %s\n' "$PODLAB_NODE" "$*"; }
-fail() {
-	printf 'podlab %s: %s\n' "$PODLAB_NODE" "$*" >&2
-	exit 1
-}
+# The Vagrantfile's variables, checked, and say and fail (vagrant/lib.sh).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${PODLAB_LIB:?}"
 
 token="$PODLAB_OUT/tokens/$PODLAB_NODE.token"
 if [ ! -f "$token" ]; then

@@ -14,6 +14,7 @@ import (
 	"github.com/podlab/podlab/core/api"
 	"github.com/podlab/podlab/core/client"
 	podcluster "github.com/podlab/podlab/core/cluster"
+	"github.com/podlab/podlab/core/network"
 	"github.com/podlab/podlab/core/ns"
 	"github.com/podlab/podlab/core/overlay"
 	"github.com/podlab/podlab/core/podlet"
@@ -149,7 +150,7 @@ func (c *cluster) createNamespace(r *Run) error {
 // and the host-gw pair's network namespaces and IPAM directories.
 var undo = map[string]Undo{
 	"namespace": deleteNamespace,
-	"netns":     func(_ context.Context, name string) error { return deleteNetNS(name) },
+	"netns":     func(_ context.Context, name string) error { return network.DeleteNetNS(name) },
 	"dir": func(_ context.Context, name string) error {
 		if err := os.RemoveAll(name); err != nil {
 			return err

@@ -1,22 +1,17 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
 
 	podcluster "github.com/podlab/podlab/core/cluster"
 	"github.com/podlab/podlab/core/network"
-	"github.com/podlab/podlab/core/ns"
 	"github.com/podlab/podlab/core/overlay"
 	"github.com/podlab/podlab/core/paths"
 	. "github.com/podlab/podlab/core/steps"
@@ -61,8 +56,6 @@ func gwPair(prefix string) []*gwNode {
 	return pair
 }
 
-func netnsPath(name string) string { return filepath.Join("/run/netns", name) }
-
 // stateDir keeps a gw node's pod network state, apart from the cluster
 // nodes': the IPAM files of its bridge in podlab0/, and beside them the
 // ip_forward value from before its first pod.
@@ -76,7 +69,7 @@ func buildGWPair(r *Run, pair []*gwNode) error {
 			if err := r.Created("netns", name); err != nil {
 				return err
 			}
-			if err := ensureNetNS(name); err != nil {
+			if err := network.EnsureNetNS(name); err != nil {
 				return err
 			}
 		}
@@ -87,7 +80,7 @@ func buildGWPair(r *Run, pair []*gwNode) error {
 	var leases []overlay.Lease
 	for _, n := range pair {
 		nw, err := overlay.New(overlay.Config{Backend: overlay.HostGW, Node: n.name, Subnet: n.subnet,
-			Network: podNetwork, PublicIP: n.addr.Addr(), NetNS: netnsPath(n.netns)})
+			Network: podNetwork, PublicIP: n.addr.Addr(), NetNS: network.NetNSPath(n.netns)})
 		if err != nil {
 			return fmt.Errorf("node %q: %w", n.name, err)
 		}
@@ -105,12 +98,12 @@ func buildGWPair(r *Run, pair []*gwNode) error {
 // cable is `ip -n A link add eth0 type veth peer name eth0 netns B`,
 // then an address on each end, and every link up.
 func cable(a, b *gwNode) error {
-	bFd, err := netns.GetFromPath(netnsPath(b.netns))
+	bFd, err := netns.GetFromPath(network.NetNSPath(b.netns))
 	if err != nil {
 		return fmt.Errorf("open %q: %w", b.netns, err)
 	}
 	defer bFd.Close()
-	ha, err := network.HandleAt(netnsPath(a.netns))
+	ha, err := network.HandleAt(network.NetNSPath(a.netns))
 	if err != nil {
 		return err
 	}
@@ -124,7 +117,7 @@ func cable(a, b *gwNode) error {
 		return fmt.Errorf("create the cable from %q to %q: %w", a.netns, b.netns, err)
 	}
 	for _, n := range []*gwNode{a, b} {
-		h, err := network.HandleAt(netnsPath(n.netns))
+		h, err := network.HandleAt(network.NetNSPath(n.netns))
 		if err != nil {
 			return err
 		}
@@ -163,52 +156,11 @@ func connectPod(r *Run, n *gwNode) (*network.Attachment, error) {
 		return nil, err
 	}
 	cfg := network.Config{Subnet: network.IPNet(n.subnet), ClusterCIDR: network.IPNet(podNetwork), MTU: n.nw.MTU(),
-		NodeNetNS: netnsPath(n.netns), StateDir: filepath.Join(n.stateDir(), network.DefaultBridge)}
-	return cfg.Add(n.pod, netnsPath(n.pod))
+		NodeNetNS: network.NetNSPath(n.netns), StateDir: filepath.Join(n.stateDir(), network.DefaultBridge)}
+	return cfg.Add(n.pod, network.NetNSPath(n.pod))
 }
 
 // pingAcross pings the other pod from a pod's network namespace.
 func pingAcross(from string, to net.IP) error {
-	return network.Ping(netnsPath(from), to, 2*time.Second)
-}
-
-// ensureNetNS makes /run/netns/<name> like `ip netns add`, unless a
-// network namespace is mounted there already.
-//
-// Hazard: netns.NewNamed unshares the network namespace of the calling
-// thread. It runs on a throw-away thread (ns.Do) that dies with the call,
-// so no goroutine ever runs in the new namespace by accident
-// (IMPLEMENTATION.md §1.1); main locks its thread (§1.4).
-func ensureNetNS(name string) error {
-	var st unix.Statfs_t
-	if unix.Statfs(netnsPath(name), &st) == nil && st.Type == unix.NSFS_MAGIC {
-		return nil
-	}
-	if err := deleteNetNS(name); err != nil { // a file without a namespace on it, left by a crash
-		return err
-	}
-	err := ns.Do(nil, func() error {
-		h, err := netns.NewNamed(name)
-		if err != nil {
-			return err
-		}
-		return h.Close()
-	})
-	if err != nil {
-		return fmt.Errorf("create network namespace %q: %w", name, err)
-	}
-	return nil
-}
-
-// deleteNetNS is `ip netns del <name>`: the links in it go with it (a
-// veth's peer too), the routes, the iptables rules, its ip_forward.
-func deleteNetNS(name string) error {
-	path := netnsPath(name)
-	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("unmount %q: %w", path, err)
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove %q: %w", path, err)
-	}
-	return nil
+	return network.Ping(network.NetNSPath(from), to, 2*time.Second)
 }

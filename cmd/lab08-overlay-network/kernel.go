@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,28 +17,17 @@ import (
 	"github.com/podlab/podlab/core/overlay"
 )
 
-// What the lab reads from a node's kernel, through a netlink handle bound
-// to the node's network namespace: what `ip -n <netns> ...` shows.
+// What the lab reads from a node's kernel (overlay.ReadDevice, through a
+// netlink handle bound to the node's network namespace), put as `ip -n
+// <netns> ...` shows it.
 
 // device describes flannel.1 in a node, as `ip -d link show flannel.1`.
 func device(netnsPath string) (string, *netlink.Vxlan, error) {
-	h, err := network.HandleAt(netnsPath)
+	d, err := overlay.ReadDevice(netnsPath)
 	if err != nil {
 		return "", nil, err
 	}
-	defer h.Close()
-	link, err := h.LinkByName(overlay.VXLANDevice)
-	if err != nil {
-		return "", nil, fmt.Errorf("find %q in %q: %w", overlay.VXLANDevice, netnsPath, err)
-	}
-	vx, ok := link.(*netlink.Vxlan)
-	if !ok {
-		return "", nil, fmt.Errorf("%q is a %s, not a vxlan device", overlay.VXLANDevice, link.Type())
-	}
-	under, err := h.LinkByIndex(vx.VtepDevIndex)
-	if err != nil {
-		return "", nil, fmt.Errorf("find the underlay interface of %q: %w", overlay.VXLANDevice, err)
-	}
+	vx, under := d.Link, d.Underlay
 	state := "down"
 	if vx.Flags&net.FlagUp != 0 {
 		state = "up"
@@ -49,10 +36,9 @@ func device(netnsPath string) (string, *netlink.Vxlan, error) {
 	if vx.Learning {
 		learning = "learning"
 	}
-	addrs, _ := h.AddrList(vx, netlink.FAMILY_V4)
 	var list []string
-	for _, a := range addrs {
-		list = append(list, a.IPNet.String())
+	for _, a := range d.Addrs {
+		list = append(list, a.String())
 	}
 	return fmt.Sprintf("vxlan id %d local %s dev %s dstport %d %s, MTU %d (%s: %d, less 50), MAC %s, address %s, %s",
 		vx.VxlanId, vx.SrcAddr, under.Attrs().Name, vx.Port, learning, vx.MTU, under.Attrs().Name, under.Attrs().MTU,
@@ -62,39 +48,21 @@ func device(netnsPath string) (string, *netlink.Vxlan, error) {
 // peerEntries are the three entries flannel.1 holds for each other node,
 // read back from the kernel, by the peer's node IP.
 func peerEntries(netnsPath string) (map[string][]string, error) {
-	h, err := network.HandleAt(netnsPath)
-	if err != nil {
-		return nil, err
-	}
-	defer h.Close()
-	link, err := h.LinkByName(overlay.VXLANDevice)
-	if err != nil {
-		return nil, fmt.Errorf("find %q in %q: %w", overlay.VXLANDevice, netnsPath, err)
-	}
-	idx := link.Attrs().Index
-	neighs, err := h.NeighList(idx, unix.AF_INET)
-	if err != nil {
-		return nil, err
-	}
-	fdb, err := h.NeighList(idx, unix.AF_BRIDGE)
-	if err != nil {
-		return nil, err
-	}
-	routes, err := h.RouteList(link, netlink.FAMILY_V4)
+	d, err := overlay.ReadDevice(netnsPath)
 	if err != nil {
 		return nil, err
 	}
 	// Tie them together as the kernel does: route → gateway → neighbour's MAC → FDB's node IP.
 	byPeer := map[string][]string{}
-	for _, rt := range routes {
+	for _, rt := range d.Routes {
 		if rt.Dst == nil || rt.Gw == nil {
 			continue
 		}
-		for _, n := range neighs {
+		for _, n := range d.Neighs {
 			if !n.IP.Equal(rt.Gw) {
 				continue
 			}
-			for _, f := range fdb {
+			for _, f := range d.FDB {
 				if f.HardwareAddr.String() != n.HardwareAddr.String() || f.IP == nil {
 					continue
 				}
@@ -118,51 +86,6 @@ func neighState(s int) string {
 		return "PERMANENT"
 	}
 	return fmt.Sprintf("state %#x", s)
-}
-
-// counters are a link's packet counters, as `ip -s link` shows them.
-func counters(netnsPath, name string) (rx, tx uint64, err error) {
-	h, err := network.HandleAt(netnsPath)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer h.Close()
-	link, err := h.LinkByName(name)
-	if err != nil {
-		return 0, 0, fmt.Errorf("find %q in %q: %w", name, netnsPath, err)
-	}
-	s := link.Attrs().Statistics
-	return s.RxPackets, s.TxPackets, nil
-}
-
-// udpIn is the UDP InDatagrams counter of a network namespace, from its
-// /proc/net/snmp: a thread that joined the namespace reads its own.
-func udpIn(netnsPath string) (uint64, error) {
-	var data []byte
-	err := ns.Do(map[ns.Type]string{ns.Net: netnsPath}, func() (err error) {
-		data, err = os.ReadFile("/proc/thread-self/net/snmp")
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	var names []string
-	for _, line := range strings.Split(string(data), "\n") {
-		if !strings.HasPrefix(line, "Udp: ") {
-			continue
-		}
-		f := strings.Fields(line)[1:]
-		if names == nil {
-			names = f
-			continue
-		}
-		for i, name := range names {
-			if name == "InDatagrams" && i < len(f) {
-				return strconv.ParseUint(f[i], 10, 64)
-			}
-		}
-	}
-	return 0, fmt.Errorf("no Udp InDatagrams in /proc/net/snmp of %q", netnsPath)
 }
 
 // packet is one VXLAN packet on the underlay, taken apart.

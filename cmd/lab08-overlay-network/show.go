@@ -152,7 +152,7 @@ func packetPath(r *Run, c *cluster, podNS string, a, b *api.Pod) error {
 	}
 	link := func(netnsPath, dev string, tx bool) func() (uint64, error) {
 		return func() (uint64, error) {
-			rx, t, err := counters(netnsPath, dev)
+			rx, t, err := network.Counters(netnsPath, dev)
 			if tx {
 				return t, err
 			}
@@ -163,7 +163,7 @@ func packetPath(r *Run, c *cluster, podNS string, a, b *api.Pod) error {
 		{what: fmt.Sprintf("%s TX packets on %s", overlay.VXLANDevice, a.Spec.NodeName), read: link(na, overlay.VXLANDevice, true)},
 		{what: fmt.Sprintf("eth0 TX packets on %s", a.Spec.NodeName), read: link(na, podcluster.NodeInterface, true)},
 		{what: fmt.Sprintf("eth0 RX packets on %s", b.Spec.NodeName), read: link(nb, podcluster.NodeInterface, false)},
-		{what: fmt.Sprintf("UDP datagrams received on %s", b.Spec.NodeName), read: func() (uint64, error) { return udpIn(nb) }},
+		{what: fmt.Sprintf("UDP datagrams received on %s", b.Spec.NodeName), read: func() (uint64, error) { return network.UDPInDatagrams(nb) }},
 		{what: fmt.Sprintf("%s RX packets on %s", overlay.VXLANDevice, b.Spec.NodeName), read: link(nb, overlay.VXLANDevice, false)},
 	}
 	var err error
@@ -204,7 +204,7 @@ func packetPath(r *Run, c *cluster, podNS string, a, b *api.Pod) error {
 // no vxlan device, the MTU they give their pods.
 func showGWPair(r *Run, pair []*gwNode) error {
 	for _, n := range pair {
-		h, err := network.HandleAt(netnsPath(n.netns))
+		h, err := network.HandleAt(network.NetNSPath(n.netns))
 		if err != nil {
 			return err
 		}

@@ -1,21 +1,14 @@
 package network
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/coreos/go-iptables/iptables"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
-
-	"github.com/podlab/podlab/core/ns"
 )
 
 // An uplink is a stand-in for "another machine": a network namespace
@@ -37,14 +30,9 @@ const (
 	UplinkPeerCIDR = "172.30.255.2/30" // the upstream's address
 )
 
-// netnsDir is where `ip netns` keeps named network namespaces: each one is
-// a file on which the namespace is bind-mounted, so it lives without a
-// process in it.
-const netnsDir = "/run/netns"
-
 // UplinkPath is where the named upstream's network namespace is mounted,
 // e.g. /run/netns/podlab-upstream.
-func UplinkPath(name string) string { return filepath.Join(netnsDir, name) }
+func UplinkPath(name string) string { return NetNSPath(name) }
 
 // EnsureUplink makes the named upstream network namespace and the veth
 // pair to it exist: UplinkVeth with hostAddr in the caller's (the node's)
@@ -62,7 +50,7 @@ func EnsureUplink(name string, hostAddr, peerAddr *net.IPNet) (nsPath string, er
 			}
 		}
 	}()
-	if err := ensureNamedNetNS(name); err != nil {
+	if err := EnsureNetNS(name); err != nil {
 		return "", err
 	}
 	upFd, up, err := openNetNS(nsPath)
@@ -91,44 +79,6 @@ func EnsureUplink(name string, hostAddr, peerAddr *net.IPNet) (nsPath string, er
 		return "", err
 	}
 	return nsPath, nil
-}
-
-// ensureNamedNetNS creates /run/netns/<name> like `ip netns add`, unless
-// a network namespace is already mounted there.
-//
-// Hazard: netns.NewNamed unshares the network namespace of the calling
-// *thread* and bind-mounts it. It runs on a throw-away thread (ns.Do),
-// locked and never unlocked, so the thread dies with the call and no
-// goroutine ever runs in the new namespace by accident (IMPLEMENTATION.md
-// §1.1, P3). The caller must lock its main thread (§1.4).
-func ensureNamedNetNS(name string) error {
-	path := UplinkPath(name)
-	if isNetNS(path) {
-		return nil
-	}
-	// A file without a namespace on it is left from a crash: start again.
-	unix.Unmount(path, unix.MNT_DETACH)
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove stale %q: %w", path, err)
-	}
-	err := ns.Do(nil, func() error {
-		h, err := netns.NewNamed(name)
-		if err != nil {
-			return err
-		}
-		return h.Close()
-	})
-	if err != nil {
-		return fmt.Errorf("create network namespace %q: %w", path, err)
-	}
-	return nil
-}
-
-// isNetNS tells whether a network namespace is mounted at path (the file
-// is on nsfs, not just an empty file).
-func isNetNS(path string) bool {
-	var st unix.Statfs_t
-	return unix.Statfs(path, &st) == nil && st.Type == unix.NSFS_MAGIC
 }
 
 // ensureUplinkVeth makes the pair UplinkVeth (node) <-> eth0 (upstream)
@@ -212,11 +162,7 @@ func DeleteUplink(name string) error {
 	case err != nil && !IsLinkNotFound(err):
 		return fmt.Errorf("delete uplink %q: find %q: %w", name, UplinkVeth, err)
 	}
-	path := UplinkPath(name)
-	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-		return fmt.Errorf("delete uplink %q: unmount %q: %w", name, path, err)
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if err := DeleteNetNS(name); err != nil {
 		return fmt.Errorf("delete uplink %q: %w", name, err)
 	}
 	return nil
