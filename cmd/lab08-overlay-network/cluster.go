@@ -150,7 +150,7 @@ func (c *cluster) createNamespace(r *Run) error {
 // and the host-gw pair's network namespaces and IPAM directories.
 var undo = map[string]Undo{
 	"namespace": deleteNamespace,
-	"netns":     func(_ context.Context, name string) error { return network.DeleteNetNS(name) },
+	"netns":     func(_ context.Context, name string) error { _, err := network.DeleteNetNS(name); return err },
 	"dir": func(_ context.Context, name string) error {
 		if err := os.RemoveAll(name); err != nil {
 			return err

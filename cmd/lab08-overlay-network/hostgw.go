@@ -69,7 +69,7 @@ func buildGWPair(r *Run, pair []*gwNode) error {
 			if err := r.Created("netns", name); err != nil {
 				return err
 			}
-			if err := network.EnsureNetNS(name); err != nil {
+			if _, err := network.EnsureNetNS(name); err != nil {
 				return err
 			}
 		}

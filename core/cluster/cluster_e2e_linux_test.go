@@ -412,7 +412,7 @@ func TestUpStatusDown(t *testing.T) {
 	if _, err := deleteLink("podlabe2e-ul", "bridge"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := deleteNetNS("podlabe2e-node1"); err != nil {
+	if _, err := network.DeleteNetNS("podlabe2e-node1"); err != nil {
 		t.Fatal(err)
 	}
 	out, err = e.podlab("status")

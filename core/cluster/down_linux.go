@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/podlab/podlab/core/client"
+	"github.com/podlab/podlab/core/network"
 )
 
 // How long a process gets between SIGTERM and SIGKILL: a podlet stops at
@@ -118,7 +119,7 @@ func (st *State) deleteNetwork(p *Progress) []error {
 		for _, r := range removed {
 			p.Done("", "%s: deleted %s", n.Name, r)
 		}
-		if deleted, err := deleteNetNS(n.NetNS); err != nil {
+		if deleted, err := network.DeleteNetNS(n.NetNS); err != nil {
 			errs = append(errs, fmt.Errorf("node %s: %w", n.Name, err))
 		} else if deleted {
 			p.Done("", "%s: deleted network namespace %s", n.Name, n.NetNS)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/podlab/podlab/core/client"
+	"github.com/podlab/podlab/core/network"
 )
 
 // A running cluster grows and shrinks one node at a time, as a real one
@@ -86,7 +87,7 @@ func RemoveNode(ctx context.Context, name string, opts Options) error {
 	for _, r := range removed {
 		p.Done("", "%s: deleted %s", name, r)
 	}
-	if deleted, err := deleteNetNS(n.NetNS); err != nil {
+	if deleted, err := network.DeleteNetNS(n.NetNS); err != nil {
 		errs = append(errs, err)
 	} else if deleted {
 		p.Done("", "%s: deleted network namespace %s", name, n.NetNS)

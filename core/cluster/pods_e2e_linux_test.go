@@ -45,7 +45,7 @@ func TestPodsAndDown(t *testing.T) {
 	e.runPods()
 	e.kill(st.Nodes[0].Podlet)
 	e.kill(st.Nodes[1].Podlet)
-	if _, err := deleteNetNS("podlabe2e-node2"); err != nil {
+	if _, err := network.DeleteNetNS("podlabe2e-node2"); err != nil {
 		t.Fatal(err)
 	}
 	out = e.mustPodlab("down")

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/podlab/podlab/core/network"
 	"github.com/podlab/podlab/core/ns"
 	"github.com/podlab/podlab/core/podlet"
 	"github.com/podlab/podlab/core/runtime"
@@ -66,7 +67,7 @@ func resetNode(n Node, clusterCIDR netip.Prefix) (removed int, how string, err e
 	// Always, and cheap when podlet reset did it all: what the records
 	// missed, and what a failed or missing podlet reset left.
 	cfg := podlet.ResetConfig{NodeName: n.Name, StateDir: n.StateDir, Grace: resetGrace, ClusterCIDR: clusterCIDR,
-		NodeNetNS: netnsPath(n.NetNS), NetworkGone: !isNetNS(netnsPath(n.NetNS)), Say: logTo(n.Log)}
+		NodeNetNS: netnsPath(n.NetNS), NetworkGone: !network.IsNetNS(netnsPath(n.NetNS)), Say: logTo(n.Log)}
 	if _, err := podlet.Reset(context.Background(), cfg); err != nil {
 		if why != "" {
 			err = fmt.Errorf("%w (and %s)", err, why)
@@ -85,7 +86,7 @@ func podletResetMissing(n Node) string {
 	switch {
 	case n.Podlet == nil:
 		return "no podlet was started"
-	case !isNetNS(netnsPath(n.NetNS)):
+	case !network.IsNetNS(netnsPath(n.NetNS)):
 		return "the network namespace " + n.NetNS + " is gone"
 	}
 	if _, err := os.Stat(n.Podlet.Exe); err != nil {

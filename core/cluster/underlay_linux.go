@@ -1,19 +1,15 @@
 package cluster
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/netip"
-	"os"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/podlab/podlab/core/network"
-	"github.com/podlab/podlab/core/ns"
 )
 
 // bridgeUnderlay is a LAN on one machine: a Linux bridge on the host, the
@@ -277,61 +273,6 @@ func deleteLink(name, kind string) (deleted bool, err error) {
 		return false, fmt.Errorf("delete %s %q: %w", kind, name, err)
 	}
 	return true, nil
-}
-
-// ensureNetNS creates the named network namespace /run/netns/<name> like
-// `ip netns add`, unless one is mounted there already.
-//
-// Hazard: netns.NewNamed unshares the network namespace of the calling
-// *thread* and bind-mounts it. It runs on a throw-away thread (ns.Do),
-// locked and never unlocked, so the thread dies with the call and no
-// goroutine ever runs in the new namespace by accident (IMPLEMENTATION.md
-// §1.1, P3). The program must lock its main thread (§1.4), as podlab does.
-func ensureNetNS(name string) (made bool, err error) {
-	path := netnsPath(name)
-	if isNetNS(path) {
-		return false, nil
-	}
-	// A file without a namespace on it is left from a crash: start again.
-	unix.Unmount(path, unix.MNT_DETACH)
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, fmt.Errorf("remove stale %q: %w", path, err)
-	}
-	err = ns.Do(nil, func() error {
-		h, err := netns.NewNamed(name)
-		if err != nil {
-			return err
-		}
-		return h.Close()
-	})
-	if err != nil {
-		return false, fmt.Errorf("create network namespace %q: %w", path, err)
-	}
-	return true, nil
-}
-
-// deleteNetNS unmounts and removes /run/netns/<name>, like `ip netns
-// del`. The kernel frees the namespace when nothing holds it any more (no
-// process in it, no mount of it).
-func deleteNetNS(name string) (deleted bool, err error) {
-	path := netnsPath(name)
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err := unix.Unmount(path, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-		return false, fmt.Errorf("unmount %q: %w", path, err)
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, fmt.Errorf("remove %q: %w", path, err)
-	}
-	return true, nil
-}
-
-// isNetNS tells whether a network namespace is mounted at path (the file
-// is on nsfs, not just an empty file).
-func isNetNS(path string) bool {
-	var st unix.Statfs_t
-	return unix.Statfs(path, &st) == nil && st.Type == unix.NSFS_MAGIC
 }
 
 // underlay returns the cluster's underlay.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/podlab/podlab/core/api"
 	"github.com/podlab/podlab/core/client"
+	"github.com/podlab/podlab/core/network"
 )
 
 // Up makes the cluster of cfg exist and waits until every node is Ready.
@@ -176,7 +177,7 @@ func (u *upper) ensureNodeNet(n Node) (err error) {
 			return err
 		}
 	}
-	nsMade, err := ensureNetNS(n.NetNS)
+	nsMade, err := network.EnsureNetNS(n.NetNS)
 	if err != nil {
 		return fmt.Errorf("node %s: %w", n.Name, err)
 	}
@@ -184,7 +185,7 @@ func (u *upper) ensureNodeNet(n Node) (err error) {
 	if err != nil {
 		if nsMade {
 			_, undoLink := u.underlay.DeleteNode(u.st.nodeNet(n))
-			_, undoNS := deleteNetNS(n.NetNS)
+			_, undoNS := network.DeleteNetNS(n.NetNS)
 			if undo := errors.Join(undoLink, undoNS); undo != nil {
 				err = fmt.Errorf("%w (and undoing it failed: %v)", err, undo)
 			}

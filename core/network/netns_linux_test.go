@@ -22,11 +22,15 @@ func TestNamedNetNS(t *testing.T) {
 	if err := os.WriteFile(path, nil, 0o644); err != nil { // as a crash leaves it
 		t.Fatal(err)
 	}
-	for range 2 {
-		if err := EnsureNetNS(name); err != nil {
+	for i := range 2 {
+		made, err := EnsureNetNS(name)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if !isNetNS(path) {
+		if made != (i == 0) {
+			t.Errorf("EnsureNetNS #%d: made %v (the first makes it, over the crash's empty file; the second finds it)", i+1, made)
+		}
+		if !IsNetNS(path) {
 			t.Fatalf("no network namespace at %s", path)
 		}
 	}
@@ -69,9 +73,13 @@ func TestNamedNetNS(t *testing.T) {
 	if in, err := UDPInDatagrams(path); err != nil || in != in0+1 {
 		t.Errorf("Udp InDatagrams after one datagram: %d → %d (%v)", in0, in, err)
 	}
-	for range 2 {
-		if err := DeleteNetNS(name); err != nil {
+	for i := range 2 {
+		deleted, err := DeleteNetNS(name)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if deleted != (i == 0) {
+			t.Errorf("DeleteNetNS #%d: deleted %v, want %v", i+1, deleted, i == 0)
 		}
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {

@@ -50,7 +50,7 @@ func EnsureUplink(name string, hostAddr, peerAddr *net.IPNet) (nsPath string, er
 			}
 		}
 	}()
-	if err := EnsureNetNS(name); err != nil {
+	if _, err := EnsureNetNS(name); err != nil {
 		return "", err
 	}
 	upFd, up, err := openNetNS(nsPath)
@@ -162,7 +162,7 @@ func DeleteUplink(name string) error {
 	case err != nil && !IsLinkNotFound(err):
 		return fmt.Errorf("delete uplink %q: find %q: %w", name, UplinkVeth, err)
 	}
-	if err := DeleteNetNS(name); err != nil {
+	if _, err := DeleteNetNS(name); err != nil {
 		return fmt.Errorf("delete uplink %q: %w", name, err)
 	}
 	return nil
