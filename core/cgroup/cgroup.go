@@ -57,6 +57,14 @@ type Cgroup interface {
 	Start(cmd *exec.Cmd) error
 	// Procs lists the processes in the group (cgroup.procs).
 	Procs() ([]int, error)
+	// Kill sends SIGKILL to every process of the group (on v2, of the
+	// groups below it too), and returns how many it saw. They leave the group a
+	// moment later, when the kernel has reaped them.
+	//   - v2: "1" written to cgroup.kill (Linux 5.14): the kernel kills the
+	//     whole subtree at once, a process that forks meanwhile included.
+	//   - v1, or a v2 kernel without cgroup.kill: kill(2) of each pid in
+	//     cgroup.procs; the caller repeats until the group is empty.
+	Kill() (int, error)
 	// Stats reads usage counters.
 	Stats() (Stats, error)
 	// Files maps each concept to the kernel file that holds it, for lessons:

@@ -189,3 +189,15 @@ func pathErr(err error) error {
 	}
 	return err
 }
+
+// killEach sends SIGKILL to each of pids and returns how many it reached
+// (a process that exited meanwhile is not counted).
+func killEach(pids []int) int {
+	n := 0
+	for _, pid := range pids {
+		if unix.Kill(pid, unix.SIGKILL) == nil {
+			n++
+		}
+	}
+	return n
+}

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // helperEnv makes the test binary act as a workload (see TestMain).
@@ -271,5 +273,66 @@ func TestHostChildren(t *testing.T) {
 	// A parent with child groups cannot go either.
 	if err := g.Remove(); err == nil {
 		t.Errorf("Remove of a group with children succeeded")
+	}
+}
+
+// Kill kills every process of a group, a child it forked too, and the
+// group can then be removed.
+func TestHostKill(t *testing.T) {
+	d := hostDriver(t)
+	g := testGroup(t, d)
+	// The background sleep is orphaned when sh's process dies: be its
+	// subreaper and reap it, or its zombie keeps the group busy (PID 1
+	// reaps in its own time on this VM).
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+	// sh waits for its stdin to close, after it is moved into the group.
+	cmd := exec.Command("sh", "-c", "read gate; sleep 100 & exec sleep 100")
+	gate, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Add(cmd.Process.Pid); err != nil {
+		t.Fatal(err)
+	}
+	gate.Close()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var pids []int
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if pids, _ = g.Procs(); len(pids) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the group never held sh's two sleeps")
+		}
+	}
+	n, err := g.Kill()
+	if err != nil || n != 2 {
+		t.Fatalf("Kill = %d, %v; want the 2 processes", n, err)
+	}
+	<-done
+	for _, pid := range pids {
+		if pid != cmd.Process.Pid {
+			var ws unix.WaitStatus
+			unix.Wait4(pid, &ws, 0, nil) // the orphan, now ours
+		}
+	}
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		pids, _ := g.Procs()
+		if len(pids) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still in the group after Kill: %v", pids)
+		}
+		if d.Version() == 1 {
+			g.Kill() // v1: an orphan reparented meanwhile may need a second round
+		}
 	}
 }

@@ -211,6 +211,17 @@ func (g *v1Group) Procs() ([]int, error) {
 	return readProcs(g.name, g.file("pids", "cgroup.procs"))
 }
 
+// Kill kills each process of the pids hierarchy: v1 has no cgroup.kill.
+// Child groups are the caller's to kill (podlab makes none below a
+// container's).
+func (g *v1Group) Kill() (int, error) {
+	procs, err := g.Procs()
+	if err != nil {
+		return 0, err
+	}
+	return killEach(procs), nil
+}
+
 func (g *v1Group) Stats() (Stats, error) {
 	r := fileReader{group: g.name}
 	s := Stats{

@@ -168,6 +168,20 @@ func (g *v2Group) Procs() ([]int, error) {
 	return readProcs(g.name, g.file("cgroup.procs"))
 }
 
+func (g *v2Group) Kill() (int, error) {
+	procs, err := g.Procs()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := os.Stat(g.file("cgroup.kill")); err != nil { // before Linux 5.14
+		return killEach(procs), nil
+	}
+	if err := writeFile(g.name, g.file("cgroup.kill"), "1"); err != nil {
+		return 0, err
+	}
+	return len(procs), nil
+}
+
 func (g *v2Group) Stats() (Stats, error) {
 	r := fileReader{group: g.name}
 	s := Stats{

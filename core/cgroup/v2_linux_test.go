@@ -234,3 +234,31 @@ func TestV2ChildrenOpenRemove(t *testing.T) {
 		t.Errorf("Children(podlab) after Remove = %v", got)
 	}
 }
+
+// Kill writes "1" to cgroup.kill, which kills the whole subtree; a kernel
+// without it (before 5.14) gets kill(2) of each process instead.
+func TestV2Kill(t *testing.T) {
+	root := fakeV2(t, "podlab", "podlab/web")
+	kill := filepath.Join(root, "podlab/web", "cgroup.kill")
+	if err := os.WriteFile(kill, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A pid that is nobody's: kill(2) must never be called on it here.
+	if err := os.WriteFile(filepath.Join(root, "podlab/web", "cgroup.procs"), []byte("2147483647\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewV2(root).Open("podlab/web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := g.Kill(); n != 1 || err != nil {
+		t.Errorf("Kill = %d, %v; want 1 process seen", n, err)
+	}
+	if got := readFake(t, kill); got != "1" {
+		t.Errorf("cgroup.kill = %q, want \"1\"", got)
+	}
+	os.Remove(kill)
+	if n, err := g.Kill(); n != 0 || err != nil {
+		t.Errorf("Kill without cgroup.kill = %d, %v; want 0 reached (pid 2147483647 is no process)", n, err)
+	}
+}

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/podlab/podlab/core/cgroup"
 	"github.com/podlab/podlab/core/network"
 	"github.com/podlab/podlab/core/overlay"
@@ -185,15 +183,19 @@ func removeCgroupTree(drv cgroup.Driver, name string) (int, error) {
 		return killed, nil // gone meanwhile
 	}
 	// A process killed leaves its cgroup a moment later (and the rest of
-	// a PID namespace whose init died later still): retry a while.
+	// a PID namespace whose init died later still): retry a while. On v2
+	// cgroup.kill takes a process that forks meanwhile too.
 	seen := map[int]bool{}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		procs, _ := cg.Procs()
 		for _, pid := range procs {
-			if unix.Kill(pid, unix.SIGKILL) == nil && !seen[pid] {
+			if !seen[pid] {
 				seen[pid] = true
 				killed++
 			}
+		}
+		if len(procs) > 0 {
+			cg.Kill()
 		}
 		err := cg.Remove()
 		if err == nil || time.Now().After(deadline) {
