@@ -81,6 +81,32 @@ func (c *cluster) pod(ctx context.Context, namespace, name, hint string) (*api.P
 	return p, nil
 }
 
+// connectPod connects to the cluster and reads pod namespace/name, where
+// most checks of labs 09 and later start, or returns the failing result
+// of connectCluster or of pod.
+func connectPod(ctx context.Context, namespace, name, hint string) (*cluster, *api.Pod, *Result) {
+	c, bad := connectCluster()
+	if bad != nil {
+		return nil, nil, bad
+	}
+	p, bad := c.pod(ctx, namespace, name, hint)
+	if bad != nil {
+		return nil, nil, bad
+	}
+	return c, p, nil
+}
+
+// podCondition is the condition of pod p of type t, nil if it has none.
+func podCondition(p *api.Pod, t api.PodConditionType) *api.PodCondition {
+	var cond *api.PodCondition
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == t {
+			cond = &p.Status.Conditions[i]
+		}
+	}
+	return cond
+}
+
 // inspect asks the node that runs pod what really runs for it: the pause
 // and container processes, their namespaces, the veth pair.
 func (c *cluster) inspect(ctx context.Context, pod *api.Pod) (*podlet.PodInspection, error) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/vishvananda/netlink"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/podlab/podlab/core/api"
 	"github.com/podlab/podlab/core/client"
@@ -214,39 +215,34 @@ func checkLease(ctx context.Context) Result {
 	if bad != nil {
 		return *bad
 	}
-	db, err := lab09Etcd(ctx)
-	if err != nil {
-		return fail(hintNoCluster, err.Error())
-	}
-	defer db.Close()
-	var evidence []string
-	ok := true
-	for _, p := range pods {
-		n := p.node
-		cidr, err := netip.ParsePrefix(n.Spec.PodCIDR)
-		inCIDR := err == nil && cidr.Contains(p.ip)
-		key := "/registry/nodes/" + n.Name
-		resp, err := db.Get(ctx, key)
-		if err != nil || len(resp.Kvs) == 0 {
-			return fail(hintNoCluster, fmt.Sprintf("etcd get %s: %v", key, err))
-		}
-		var stored api.Node
-		err = json.Unmarshal(resp.Kvs[0].Value, &stored)
-		l, leased := overlay.LeaseOf(&stored)
-		var data struct{ VNI int }
-		json.Unmarshal([]byte(stored.Annotations[overlay.AnnotationBackendData]), &data)
-		d, ferr := overlay.ReadDevice(v.netns(n.Name))
-		kernelMAC := "none"
-		if ferr == nil {
-			kernelMAC = d.Link.HardwareAddr.String()
-		}
-		evidence = append(evidence, fmt.Sprintf("%s runs on %s, podCIDR %s (contains it: %v); etcd %s at revision %d: backend-type %q, public-ip %q (InternalIP %s), backend-data %s; %s MAC in the node's kernel %s",
-			p.pod.Name, n.Name, n.Spec.PodCIDR, inCIDR, key, resp.Kvs[0].ModRevision, stored.Annotations[overlay.AnnotationBackendType],
-			stored.Annotations[overlay.AnnotationPublicIP], lab08InternalIP(n), stored.Annotations[overlay.AnnotationBackendData], overlay.VXLANDevice, kernelMAC))
-		ok = ok && err == nil && inCIDR && leased && l.BackendType == overlay.VXLAN && data.VNI == 1 &&
-			l.PublicIP.String() == lab08InternalIP(n) && l.Subnet.String() == n.Spec.PodCIDR && ferr == nil && l.VtepMAC.String() == kernelMAC
-	}
-	return passIf(ok, "each node's lease must be in etcd and match its flannel.1; "+hintLab08, evidence...)
+	return judgeStored(ctx, pods, "each node's lease must be in etcd and match its flannel.1; "+hintLab08,
+		func(db *clientv3.Client, p *lab08Pod) (string, bool, *Result) {
+			n := p.node
+			cidr, err := netip.ParsePrefix(n.Spec.PodCIDR)
+			inCIDR := err == nil && cidr.Contains(p.ip)
+			key := "/registry/nodes/" + n.Name
+			resp, err := db.Get(ctx, key)
+			if err != nil || len(resp.Kvs) == 0 {
+				r := fail(hintNoCluster, fmt.Sprintf("etcd get %s: %v", key, err))
+				return "", false, &r
+			}
+			var stored api.Node
+			err = json.Unmarshal(resp.Kvs[0].Value, &stored)
+			l, leased := overlay.LeaseOf(&stored)
+			var data struct{ VNI int }
+			json.Unmarshal([]byte(stored.Annotations[overlay.AnnotationBackendData]), &data)
+			d, ferr := overlay.ReadDevice(v.netns(n.Name))
+			kernelMAC := "none"
+			if ferr == nil {
+				kernelMAC = d.Link.HardwareAddr.String()
+			}
+			evidence := fmt.Sprintf("%s runs on %s, podCIDR %s (contains it: %v); etcd %s at revision %d: backend-type %q, public-ip %q (InternalIP %s), backend-data %s; %s MAC in the node's kernel %s",
+				p.pod.Name, n.Name, n.Spec.PodCIDR, inCIDR, key, resp.Kvs[0].ModRevision, stored.Annotations[overlay.AnnotationBackendType],
+				stored.Annotations[overlay.AnnotationPublicIP], lab08InternalIP(n), stored.Annotations[overlay.AnnotationBackendData], overlay.VXLANDevice, kernelMAC)
+			ok := err == nil && inCIDR && leased && l.BackendType == overlay.VXLAN && data.VNI == 1 &&
+				l.PublicIP.String() == lab08InternalIP(n) && l.Subnet.String() == n.Spec.PodCIDR && ferr == nil && l.VtepMAC.String() == kernelMAC
+			return evidence, ok, nil
+		})
 }
 
 func checkVXLANDevice(ctx context.Context) Result {

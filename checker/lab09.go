@@ -124,11 +124,12 @@ func lab09Reasons(events map[string]*api.Event) string {
 	return strings.Join(slices.Sorted(maps.Keys(events)), ", ")
 }
 
-func checkStoredInEtcd(ctx context.Context) Result {
-	c, bad := connectCluster()
-	if bad != nil {
-		return *bad
-	}
+// judgeStored is where the checks that read etcd start: it connects to
+// the cluster's etcd, or fails with hintNoCluster, and has judge compare
+// each of items with what etcd stores. It passes when judge finds every
+// item as wanted, with the evidence of each, and fails with hint
+// otherwise. A judge that returns a stop result ends the check with it.
+func judgeStored[T any](ctx context.Context, items []T, hint string, judge func(db *clientv3.Client, item T) (evidence string, ok bool, stop *Result)) Result {
 	db, err := lab09Etcd(ctx)
 	if err != nil {
 		return fail(hintNoCluster, err.Error())
@@ -136,41 +137,52 @@ func checkStoredInEtcd(ctx context.Context) Result {
 	defer db.Close()
 	var evidence []string
 	ok := true
-	for _, name := range []string{"ssd", "too-big"} {
-		p, bad := c.pod(ctx, lab09NS, name, hintLab09)
-		if bad != nil {
-			return *bad
+	for _, item := range items {
+		ev, good, stop := judge(db, item)
+		if stop != nil {
+			return *stop
 		}
-		key := "/registry/pods/" + lab09NS + "/" + name
-		resp, err := db.Get(ctx, key)
-		if err != nil || len(resp.Kvs) == 0 {
-			return fail(hintLab09, fmt.Sprintf("etcd get %s: %d keys, %v", key, len(resp.Kvs), err))
-		}
-		kv := resp.Kvs[0]
-		var stored api.Pod
-		err = json.Unmarshal(kv.Value, &stored)
-		first, _ := db.Get(ctx, key, clientv3.WithRev(kv.CreateRevision))
-		var created api.Pod
-		if first != nil && len(first.Kvs) > 0 {
-			json.Unmarshal(first.Kvs[0].Value, &created)
-		}
-		evidence = append(evidence, fmt.Sprintf("%s: %d bytes of JSON at revision %d (API resourceVersion %s), uid %s (API %s); at its creation (revision %d): spec.nodeName %q, phase %q",
-			key, len(kv.Value), kv.ModRevision, p.ResourceVersion, stored.UID, p.UID, kv.CreateRevision, created.Spec.NodeName, created.Status.Phase))
-		ok = ok && err == nil && stored.UID == p.UID && strconv.FormatInt(kv.ModRevision, 10) == p.ResourceVersion &&
-			created.UID == p.UID && created.Spec.NodeName == "" && created.Status.Phase == api.PodPending
+		evidence = append(evidence, ev)
+		ok = ok && good
 	}
-	if !ok {
-		return fail("etcd must hold each pod as the API serves it; "+hintLab09, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, hint, evidence...)
 }
 
-func checkBoundAndRunning(ctx context.Context) Result {
+func checkStoredInEtcd(ctx context.Context) Result {
 	c, bad := connectCluster()
 	if bad != nil {
 		return *bad
 	}
-	p, bad := c.pod(ctx, lab09NS, "ssd", hintLab09)
+	return judgeStored(ctx, []string{"ssd", "too-big"}, "etcd must hold each pod as the API serves it; "+hintLab09,
+		func(db *clientv3.Client, name string) (string, bool, *Result) {
+			p, bad := c.pod(ctx, lab09NS, name, hintLab09)
+			if bad != nil {
+				return "", false, bad
+			}
+			key := "/registry/pods/" + lab09NS + "/" + name
+			resp, err := db.Get(ctx, key)
+			if err != nil || len(resp.Kvs) == 0 {
+				r := fail(hintLab09, fmt.Sprintf("etcd get %s: %d keys, %v", key, len(resp.Kvs), err))
+				return "", false, &r
+			}
+			kv := resp.Kvs[0]
+			var stored api.Pod
+			err = json.Unmarshal(kv.Value, &stored)
+			first, _ := db.Get(ctx, key, clientv3.WithRev(kv.CreateRevision))
+			var created api.Pod
+			if first != nil && len(first.Kvs) > 0 {
+				json.Unmarshal(first.Kvs[0].Value, &created)
+			}
+			evidence := fmt.Sprintf("%s: %d bytes of JSON at revision %d (API resourceVersion %s), uid %s (API %s); at its creation (revision %d): spec.nodeName %q, phase %q",
+				key, len(kv.Value), kv.ModRevision, p.ResourceVersion, stored.UID, p.UID, kv.CreateRevision, created.Spec.NodeName, created.Status.Phase)
+			ok := err == nil && stored.UID == p.UID && strconv.FormatInt(kv.ModRevision, 10) == p.ResourceVersion &&
+				created.UID == p.UID && created.Spec.NodeName == "" && created.Status.Phase == api.PodPending
+			return evidence, ok, nil
+		})
+}
+
+func checkBoundAndRunning(ctx context.Context) Result {
+	c, p, bad := connectPod(ctx, lab09NS, "ssd", hintLab09)
 	if bad != nil {
 		return *bad
 	}
@@ -198,18 +210,12 @@ func checkBoundAndRunning(ctx context.Context) Result {
 	for _, ct := range ins.Containers {
 		ok = ok && ct.Alive
 	}
-	if !ok || !ins.Sandbox.Alive || len(ins.Containers) == 0 {
-		return fail("the pod must be bound by default-scheduler, started by the podlet and running on its node; "+hintLab09, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok && ins.Sandbox.Alive && len(ins.Containers) > 0,
+		"the pod must be bound by default-scheduler, started by the podlet and running on its node; "+hintLab09, evidence...)
 }
 
 func checkPodIsTheUnit(ctx context.Context) Result {
-	c, bad := connectCluster()
-	if bad != nil {
-		return *bad
-	}
-	p, bad := c.pod(ctx, lab09NS, "too-big", hintLab09)
+	c, p, bad := connectPod(ctx, lab09NS, "too-big", hintLab09)
 	if bad != nil {
 		return *bad
 	}
@@ -217,12 +223,7 @@ func checkPodIsTheUnit(ctx context.Context) Result {
 	if err != nil || len(nodes) == 0 {
 		return fail(hintNoCluster, fmt.Sprintf("nodes: %d, %v", len(nodes), err))
 	}
-	var cond *api.PodCondition
-	for i := range p.Status.Conditions {
-		if p.Status.Conditions[i].Type == api.PodScheduled {
-			cond = &p.Status.Conditions[i]
-		}
-	}
+	cond := podCondition(p, api.PodScheduled)
 	evidence := []string{fmt.Sprintf("pod %s/too-big: phase %s, spec.nodeName %q, PodScheduled %+v", lab09NS, p.Status.Phase, p.Spec.NodeName, cond)}
 	ok := p.Status.Phase == api.PodPending && p.Spec.NodeName == "" && cond != nil && cond.Status == api.ConditionFalse && cond.Reason == "Unschedulable"
 	var sum, biggest int64
@@ -253,10 +254,7 @@ func checkPodIsTheUnit(ctx context.Context) Result {
 			ok = ok && strings.Contains(e.Message, n.Name+": ")
 		}
 	}
-	if !ok {
-		return fail("the pod needs containers that each fit a node but not together, and must stay Unschedulable; "+hintLab09, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, "the pod needs containers that each fit a node but not together, and must stay Unschedulable; "+hintLab09, evidence...)
 }
 
 // selects tells whether every key=value of selector is a label of n.
@@ -279,11 +277,7 @@ func lab09Ready(n *api.Node) bool {
 }
 
 func checkNodeSelector(ctx context.Context) Result {
-	c, bad := connectCluster()
-	if bad != nil {
-		return *bad
-	}
-	p, bad := c.pod(ctx, lab09NS, "ssd", hintLab09)
+	c, p, bad := connectPod(ctx, lab09NS, "ssd", hintLab09)
 	if bad != nil {
 		return *bad
 	}
@@ -299,10 +293,8 @@ func checkNodeSelector(ctx context.Context) Result {
 		onMatching = onMatching || n.Name == p.Spec.NodeName && match
 		otherReady = otherReady || !match && lab09Ready(n)
 	}
-	if len(p.Spec.NodeSelector) == 0 || !onMatching || !otherReady || p.Status.Phase != api.PodRunning {
-		return fail("label a node (podlab label node node2 disktype=ssd) and run a pod with that nodeSelector; "+hintLab09, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(len(p.Spec.NodeSelector) > 0 && onMatching && otherReady && p.Status.Phase == api.PodRunning,
+		"label a node (podlab label node node2 disktype=ssd) and run a pod with that nodeSelector; "+hintLab09, evidence...)
 }
 
 func checkBarePodGone(ctx context.Context) Result {
@@ -334,10 +326,7 @@ func checkBarePodGone(ctx context.Context) Result {
 	default:
 		return fail(hintNoCluster, append(evidence, err.Error())...)
 	}
-	if !ok {
-		return fail("the pod must have run, been deleted, and stayed gone; "+hintLab09, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, "the pod must have run, been deleted, and stayed gone; "+hintLab09, evidence...)
 }
 
 // The exercise: a pod "mine" in lab09, placed on node2 by its own spec,
@@ -346,11 +335,7 @@ func checkBarePodGone(ctx context.Context) Result {
 // node does not.
 func checkChosenNode(ctx context.Context) Result {
 	const hint = "apply a pod named mine in namespace lab09 with nodeSelector kubernetes.io/hostname: node2 (or spec.nodeName: node2), see labs/09-api-and-scheduling"
-	c, bad := connectCluster()
-	if bad != nil {
-		return *bad
-	}
-	p, bad := c.pod(ctx, lab09NS, "mine", hint)
+	c, p, bad := connectPod(ctx, lab09NS, "mine", hint)
 	if bad != nil {
 		return *bad
 	}
@@ -385,8 +370,5 @@ func checkChosenNode(ctx context.Context) Result {
 		return fail(hint, append(evidence, err.Error())...)
 	}
 	evidence = append(evidence, fmt.Sprintf("node2 inspects it: pause pid %d alive %v", ins.Sandbox.PID, ins.Sandbox.Alive))
-	if !ins.Sandbox.Alive {
-		return fail(hint, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ins.Sandbox.Alive, hint, evidence...)
 }

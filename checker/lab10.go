@@ -177,10 +177,7 @@ func checkLab10RestartPolicy(ctx context.Context) Result {
 		evidence = append(evidence, ev)
 		ok = ok && good
 	}
-	if !ok {
-		return fail("every row must show what its restartPolicy makes of its containers (SEMANTICS.md §2.3); "+lab10Hint, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, "every row must show what its restartPolicy makes of its containers (SEMANTICS.md §2.3); "+lab10Hint, evidence...)
 }
 
 // lab10PhaseOK tells whether a pod's phase agrees with its containers'
@@ -235,10 +232,7 @@ func checkLab10Phases(ctx context.Context) Result {
 		evidence = append(evidence, fmt.Sprintf("%s: %s", phase, strings.Join(seen[phase], ", ")))
 		ok = ok && len(seen[phase]) > 0
 	}
-	if !ok {
-		return fail(lab10Hint, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, lab10Hint, evidence...)
 }
 
 var lab10BackOffMessage = regexp.MustCompile(`^back-off (\S+) restarting failed container`)
@@ -356,11 +350,9 @@ func checkLab10Hooks(ctx context.Context) Result {
 	killing := lab10Find(events, "Killing")
 	evidence = append(evidence, fmt.Sprintf("pod %s gone from the API: %v; Killing event: %v; FailedPostStartHook or FailedPreStopHook: %v",
 		name, gone, killing != nil, lab10Find(events, "FailedPostStartHook") != nil || lab10Find(events, "FailedPreStopHook") != nil))
-	if post < 0 || found < post || pre < found || term < pre || !gone || killing == nil ||
-		lab10Find(events, "FailedPostStartHook") != nil || lab10Find(events, "FailedPreStopHook") != nil {
-		return fail("the file must show postStart before the app found its file, and preStop before SIGTERM, of a deleted pod; "+lab10Hint, evidence...)
-	}
-	return pass(evidence...)
+	ok := post >= 0 && found >= post && pre >= found && term >= pre && gone && killing != nil &&
+		lab10Find(events, "FailedPostStartHook") == nil && lab10Find(events, "FailedPreStopHook") == nil
+	return passIf(ok, "the file must show postStart before the app found its file, and preStop before SIGTERM, of a deleted pod; "+lab10Hint, evidence...)
 }
 
 func checkLab10Termination(ctx context.Context) Result {
@@ -399,19 +391,12 @@ func checkLab10Termination(ctx context.Context) Result {
 			ok = ok && t.ExitCode == 137 && took >= min(grace, 2*time.Second)-500*time.Millisecond && took < grace+3*time.Second
 		}
 	}
-	if !ok {
-		return fail("delete both pods of termination.yaml (their finalizer keeps their last status); "+lab10Hint, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, "delete both pods of termination.yaml (their finalizer keeps their last status); "+lab10Hint, evidence...)
 }
 
 func checkLab10Liveness(ctx context.Context) Result {
 	const name = "lab10-liveness"
-	c, bad := connectCluster()
-	if bad != nil {
-		return *bad
-	}
-	p, bad := c.pod(ctx, lab10NS, name, lab10Hint)
+	c, p, bad := connectPod(ctx, lab10NS, name, lab10Hint)
 	if bad != nil {
 		return *bad
 	}
@@ -424,30 +409,19 @@ func checkLab10Liveness(ctx context.Context) Result {
 		}
 	}
 	s := p.Status.ContainerStatuses
-	if len(p.Spec.Containers) != 1 || p.Spec.Containers[0].LivenessProbe == nil || len(s) != 1 || s[0].RestartCount < 1 ||
-		s[0].LastTerminationState.Terminated == nil || unhealthy == nil || !strings.HasPrefix(unhealthy.Message, "Liveness probe failed") ||
-		killing == nil || !strings.Contains(killing.Message, "liveness") {
-		return fail(lab10Hint, evidence...)
-	}
-	return pass(evidence...)
+	ok := len(p.Spec.Containers) == 1 && p.Spec.Containers[0].LivenessProbe != nil && len(s) == 1 && s[0].RestartCount >= 1 &&
+		s[0].LastTerminationState.Terminated != nil && unhealthy != nil && strings.HasPrefix(unhealthy.Message, "Liveness probe failed") &&
+		killing != nil && strings.Contains(killing.Message, "liveness")
+	return passIf(ok, lab10Hint, evidence...)
 }
 
 func checkLab10Readiness(ctx context.Context) Result {
 	const name = "lab10-readiness"
-	c, bad := connectCluster()
+	_, p, bad := connectPod(ctx, lab10NS, name, lab10Hint)
 	if bad != nil {
 		return *bad
 	}
-	p, bad := c.pod(ctx, lab10NS, name, lab10Hint)
-	if bad != nil {
-		return *bad
-	}
-	var ready *api.PodCondition
-	for i := range p.Status.Conditions {
-		if p.Status.Conditions[i].Type == api.PodReady {
-			ready = &p.Status.Conditions[i]
-		}
-	}
+	ready := podCondition(p, api.PodReady)
 	s := p.Status.ContainerStatuses
 	if ready == nil || len(s) != 1 || s[0].State.Running == nil || len(p.Spec.Containers) != 1 || p.Spec.Containers[0].ReadinessProbe == nil {
 		return fail(lab10Hint, name+": "+lab10States(p))
@@ -457,10 +431,7 @@ func checkLab10Readiness(ctx context.Context) Result {
 		name, lab10States(p), ready.Status, ready.LastTransitionTime.Format("15:04:05.000"), late.Round(10*time.Millisecond),
 		strings.Join(p.Spec.Containers[0].ReadinessProbe.Exec.Command, " "))}
 	// Ready turned True well after the start: it was False until the probe passed.
-	if ready.Status != api.ConditionTrue || !s[0].Ready || s[0].RestartCount != 0 || late < 2*time.Second {
-		return fail(lab10Hint, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ready.Status == api.ConditionTrue && s[0].Ready && s[0].RestartCount == 0 && late >= 2*time.Second, lab10Hint, evidence...)
 }
 
 // The exercise: a pod of the student's own in lab10 with a preStop hook

@@ -119,11 +119,7 @@ func aliveIn(in *podlet.PodInspection, name string) bool {
 }
 
 func checkInitOrder(ctx context.Context) Result {
-	c, r := connectCluster()
-	if r != nil {
-		return *r
-	}
-	p, r := c.pod(ctx, lab11NS, "lab11-war", hintLab11)
+	c, p, r := connectPod(ctx, lab11NS, "lab11-war", hintLab11)
 	if r != nil {
 		return *r
 	}
@@ -160,18 +156,11 @@ func checkInitOrder(ctx context.Context) Result {
 	} else {
 		evidence = append(evidence, fmt.Sprintf("node %s: %s is alive", p.Spec.NodeName, server))
 	}
-	if !ok {
-		return fail(hintLab11, evidence...)
-	}
-	return pass(evidence...)
+	return passIf(ok, hintLab11, evidence...)
 }
 
 func checkArtifactServed(ctx context.Context) Result {
-	c, r := connectCluster()
-	if r != nil {
-		return *r
-	}
-	p, r := c.pod(ctx, lab11NS, "lab11-war", hintLab11)
+	c, p, r := connectPod(ctx, lab11NS, "lab11-war", hintLab11)
 	if r != nil {
 		return *r
 	}
@@ -189,11 +178,7 @@ func checkArtifactServed(ctx context.Context) Result {
 }
 
 func checkLogCollector(ctx context.Context) Result {
-	c, r := connectCluster()
-	if r != nil {
-		return *r
-	}
-	p, r := c.pod(ctx, lab11NS, "lab11-sidecar", hintLab11)
+	c, p, r := connectPod(ctx, lab11NS, "lab11-sidecar", hintLab11)
 	if r != nil {
 		return *r
 	}
@@ -231,11 +216,7 @@ func checkLogCollector(ctx context.Context) Result {
 }
 
 func checkAmbassador(ctx context.Context) Result {
-	c, r := connectCluster()
-	if r != nil {
-		return *r
-	}
-	backend, r := c.pod(ctx, lab11NS, "lab11-backend", hintLab11)
+	c, backend, r := connectPod(ctx, lab11NS, "lab11-backend", hintLab11)
 	if r != nil {
 		return *r
 	}
@@ -266,11 +247,7 @@ func checkAmbassador(ctx context.Context) Result {
 }
 
 func checkAdapter(ctx context.Context) Result {
-	c, r := connectCluster()
-	if r != nil {
-		return *r
-	}
-	p, r := c.pod(ctx, lab11NS, "lab11-adapter", hintLab11)
+	c, p, r := connectPod(ctx, lab11NS, "lab11-adapter", hintLab11)
 	if r != nil {
 		return *r
 	}

@@ -19,67 +19,31 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
-	"github.com/urfave/cli/v2"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/podlab/podlab/core/apiserver"
+	"github.com/podlab/podlab/core/daemon"
 	"github.com/podlab/podlab/core/store"
 )
 
 // shutdownTimeout bounds the wait for requests in flight at shutdown.
 const shutdownTimeout = 10 * time.Second
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stderr)
-	stop()
-	os.Exit(code)
-}
-
-// usageError is a mistake on the command line: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
+func main() { daemon.Main(run) }
 
 // run runs the server until ctx is done and returns the exit status:
 // 0 after a clean shutdown, 1 on failure, 2 on a command-line mistake.
 func run(ctx context.Context, args []string, stderr io.Writer) int {
-	app := &cli.App{
-		Name:            "podlab-server",
-		Usage:           "the podlab control plane: a Kubernetes-style API server over etcd, the scheduler and the controllers (plain HTTP for now)",
-		HideVersion:     true,
-		HideHelpCommand: true,
-		Flags:           flags,
-		Writer:          stderr,
-		ErrWriter:       stderr,
-		Action: func(c *cli.Context) error {
-			o, err := optionsFrom(c)
-			if err != nil {
-				return usageError{err}
-			}
-			// One format for every line: the components log through
-			// slog's default logger.
-			log := slog.New(slog.NewTextHandler(stderr, nil))
-			slog.SetDefault(log)
-			return serve(c.Context, o, log)
-		},
-		OnUsageError:   func(_ *cli.Context, err error, _ bool) error { return usageError{err} },
-		ExitErrHandler: func(*cli.Context, error) {}, // run prints the error once
-	}
-	err := app.RunContext(ctx, args)
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintf(stderr, "podlab-server: %v\n", err)
-	if errors.As(err, new(usageError)) {
-		return 2
-	}
-	return 1
+	return daemon.Command[options]{
+		Name:    "podlab-server",
+		Usage:   "the podlab control plane: a Kubernetes-style API server over etcd, the scheduler and the controllers (plain HTTP for now)",
+		Flags:   flags,
+		Options: optionsFrom,
+		Serve:   serve,
+	}.Run(ctx, args, stderr)
 }
 
 // serve runs the API server until ctx is done, then shuts down HTTP first

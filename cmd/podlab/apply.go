@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"reflect"
 	"slices"
@@ -24,47 +23,11 @@ var applyCommand = &cli.Command{
 		"             podlab apply -f labs/09/ -n lab9\n" +
 		"             podlab get deploy web -o yaml | podlab apply -f -",
 	Category: clusterCategory,
-	Flags: clusterFlags(
-		filenameFlag("the manifests to apply"),
-		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Usage: "namespace `NS` of the objects that name none (default: \"default\")"},
-	),
-	Action: func(c *cli.Context) error {
-		if c.NArg() > 0 {
-			return usagef("apply takes no arguments: give the manifests with -f, like \"podlab apply -f web.yaml\"")
-		}
-		if len(c.StringSlice("filename")) == 0 {
-			return usagef("apply: give the manifests with -f, like \"podlab apply -f web.yaml\"")
-		}
-		cl, err := connect(c)
-		if err != nil {
-			return err
-		}
-		objs, ok, err := readManifests(c.StringSlice("filename"), c.App.Reader, c.App.ErrWriter)
-		if err != nil {
-			return err
-		}
-		if !applyAll(c.Context, cl, objs, c.String("namespace"), c.App.Writer, c.App.ErrWriter) || !ok {
-			return failed
-		}
-		return nil
-	},
-}
-
-// applyAll applies each object and prints what became of it, like
-// "deployment.apps/web configured". A failure is printed and the others
-// go on; it returns whether all succeeded.
-func applyAll(ctx context.Context, cl *client.Client, objs []api.Object, flagNS string, w, errw io.Writer) bool {
-	ok := true
-	for _, obj := range objs {
+	Flags:    manifestFlags("the manifests to apply"),
+	Action: sendManifests("apply", "podlab apply -f web.yaml", func(ctx context.Context, cl *client.Client, obj api.Object, flagNS string) (string, error) {
 		result, err := applyObject(ctx, cl, obj, flagNS)
-		if err != nil {
-			fmt.Fprintf(errw, "podlab: apply %s: %s\n", objectName(obj), errorText(err))
-			ok = false
-			continue
-		}
-		fmt.Fprintf(w, "%s %s\n", objectName(obj), result)
-	}
-	return ok
+		return objectName(obj) + " " + result, err // like "deployment.apps/web configured"
+	}),
 }
 
 // maxApplyAttempts bounds the retries when someone else writes the

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 
 	"github.com/urfave/cli/v2"
 
@@ -17,46 +15,14 @@ var createCommand = &cli.Command{
 	ArgsUsage: "-f FILE|DIR|- [-f ...]\n\n" +
 		"   example: podlab create -f pod.yaml",
 	Category: clusterCategory,
-	Flags: clusterFlags(
-		filenameFlag("the manifests to create"),
-		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Usage: "namespace `NS` of the objects that name none (default: \"default\")"},
-	),
-	Action: func(c *cli.Context) error {
-		if c.NArg() > 0 {
-			return usagef("create takes no arguments: give the manifests with -f, like \"podlab create -f pod.yaml\"")
-		}
-		if len(c.StringSlice("filename")) == 0 {
-			return usagef("create: give the manifests with -f, like \"podlab create -f pod.yaml\"")
-		}
-		cl, err := connect(c)
-		if err != nil {
-			return err
-		}
-		objs, ok, err := readManifests(c.StringSlice("filename"), c.App.Reader, c.App.ErrWriter)
-		if err != nil {
-			return err
-		}
-		if !createAll(c.Context, cl, objs, c.String("namespace"), c.App.Writer, c.App.ErrWriter) || !ok {
-			return failed
-		}
-		return nil
-	},
-}
-
-// createAll creates each object and prints "pod/web created"; a failure
-// is printed and the others go on. It returns whether all succeeded.
-func createAll(ctx context.Context, cl *client.Client, objs []api.Object, flagNS string, w, errw io.Writer) bool {
-	ok := true
-	for _, obj := range objs {
+	Flags:    manifestFlags("the manifests to create"),
+	Action: sendManifests("create", "podlab create -f pod.yaml", func(ctx context.Context, cl *client.Client, obj api.Object, flagNS string) (string, error) {
 		created, err := createObject(ctx, cl, obj, flagNS)
 		if err != nil {
-			fmt.Fprintf(errw, "podlab: create %s: %s\n", objectName(obj), errorText(err))
-			ok = false
-			continue
+			return "", err
 		}
-		fmt.Fprintf(w, "%s created\n", objectName(created))
-	}
-	return ok
+		return objectName(created) + " created", nil
+	}),
 }
 
 // createObject creates obj in its namespace and returns it as stored

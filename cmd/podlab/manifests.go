@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -11,11 +12,58 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/podlab/podlab/core/api"
+	"github.com/podlab/podlab/core/client"
 )
 
 // filenameFlag is -f of apply, create and delete.
 func filenameFlag(usage string) cli.Flag {
 	return &cli.StringSliceFlag{Name: "filename", Aliases: []string{"f"}, Usage: usage + ": a `FILE`, a directory (its *.yaml, *.yml and *.json files), or - for stdin; repeat for more"}
+}
+
+// manifestFlags are the flags of apply and create: -f, -n and those of
+// the connection.
+func manifestFlags(filenameUsage string) []cli.Flag {
+	return clusterFlags(
+		filenameFlag(filenameUsage),
+		&cli.StringFlag{Name: "namespace", Aliases: []string{"n"}, Usage: "namespace `NS` of the objects that name none (default: \"default\")"},
+	)
+}
+
+// sendManifests is the Action of apply and create (verb): it reads the
+// objects of the -f manifests and sends each to the cluster with send,
+// which returns the line to print, like "pod/web created". A failure is
+// printed and the others go on; the command fails if one did. example is
+// the command line its usage errors suggest, like "podlab apply -f web.yaml".
+func sendManifests(verb, example string, send func(ctx context.Context, cl *client.Client, obj api.Object, flagNS string) (string, error)) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if c.NArg() > 0 {
+			return usagef("%s takes no arguments: give the manifests with -f, like %q", verb, example)
+		}
+		if len(c.StringSlice("filename")) == 0 {
+			return usagef("%s: give the manifests with -f, like %q", verb, example)
+		}
+		cl, err := connect(c)
+		if err != nil {
+			return err
+		}
+		objs, ok, err := readManifests(c.StringSlice("filename"), c.App.Reader, c.App.ErrWriter)
+		if err != nil {
+			return err
+		}
+		for _, obj := range objs {
+			line, err := send(c.Context, cl, obj, c.String("namespace"))
+			if err != nil {
+				fmt.Fprintf(c.App.ErrWriter, "podlab: %s %s: %s\n", verb, objectName(obj), errorText(err))
+				ok = false
+				continue
+			}
+			fmt.Fprintln(c.App.Writer, line)
+		}
+		if !ok {
+			return failed
+		}
+		return nil
+	}
 }
 
 // manifestExtensions are the files of a directory that -f reads.

@@ -23,17 +23,16 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/signal"
 	"path/filepath"
 	goruntime "runtime"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/podlab/podlab/core/client"
+	"github.com/podlab/podlab/core/daemon"
 	"github.com/podlab/podlab/core/network"
 	"github.com/podlab/podlab/core/overlay"
 	"github.com/podlab/podlab/core/podlet"
@@ -53,50 +52,20 @@ func main() {
 	if runtime.Reexec() {
 		return
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args, os.Stderr)
-	stop()
-	os.Exit(code)
+	daemon.Main(run)
 }
-
-// usageError is a mistake on the command line: exit status 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
 
 // run runs the podlet until ctx is done and returns the exit status: 0
 // after a clean stop, 1 on failure, 2 on a command-line mistake.
 func run(ctx context.Context, args []string, stderr io.Writer) int {
-	app := &cli.App{
-		Name:            "podlet",
-		Usage:           "the podlab node agent: registers this node with the API server and keeps its status fresh (the kubelet's role)",
-		HideVersion:     true,
-		HideHelpCommand: true,
-		Flags:           flags,
-		Commands:        []*cli.Command{resetCommand}, // reset.go
-		Writer:          stderr,
-		ErrWriter:       stderr,
-		Action: func(c *cli.Context) error {
-			o, err := optionsFrom(c)
-			if err != nil {
-				return usageError{err}
-			}
-			log := slog.New(slog.NewTextHandler(stderr, nil))
-			slog.SetDefault(log)
-			return serve(c.Context, o, log)
-		},
-		OnUsageError:   func(_ *cli.Context, err error, _ bool) error { return usageError{err} },
-		ExitErrHandler: func(*cli.Context, error) {}, // run prints the error once
-	}
-	err := app.RunContext(ctx, args)
-	if err == nil {
-		return 0
-	}
-	fmt.Fprintf(stderr, "podlet: %v\n", err)
-	if errors.As(err, new(usageError)) {
-		return 2
-	}
-	return 1
+	return daemon.Command[options]{
+		Name:     "podlet",
+		Usage:    "the podlab node agent: registers this node with the API server and keeps its status fresh (the kubelet's role)",
+		Flags:    flags,
+		Commands: []*cli.Command{resetCommand}, // reset.go
+		Options:  optionsFrom,
+		Serve:    serve,
+	}.Run(ctx, args, stderr)
 }
 
 // serve registers the node and keeps it fresh, and runs its pods, until

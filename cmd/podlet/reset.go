@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"path/filepath"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/podlab/podlab/core/daemon"
 	"github.com/podlab/podlab/core/paths"
 	"github.com/podlab/podlab/core/podlet"
 )
@@ -37,21 +37,21 @@ var resetCommand = &cli.Command{
 		&cli.StringFlag{Name: "cluster-cidr", Value: "10.244.0.0/16", Usage: "every pod's range, a `CIDR`, as the podlet's --cluster-cidr: the overlay's routes into it go, with the vxlan device"},
 		&cli.DurationFlag{Name: "grace", Value: 5 * time.Second, Usage: "the longest a container gets, a `DURATION`, between SIGTERM and SIGKILL; a pod whose terminationGracePeriodSeconds is shorter gets that"},
 	},
-	OnUsageError: func(_ *cli.Context, err error, _ bool) error { return usageError{err} },
+	OnUsageError: daemon.OnUsageError,
 	Action: func(c *cli.Context) error {
 		if c.Args().Present() {
-			return usageError{fmt.Errorf("unexpected argument %q: podlet reset takes only flags", c.Args().First())}
+			return daemon.Usagef("unexpected argument %q: podlet reset takes only flags", c.Args().First())
 		}
 		cfg := podlet.ResetConfig{NodeName: c.String("node-name"), StateDir: c.String("state-dir"), Grace: c.Duration("grace")}
 		if cfg.NodeName == "" {
-			return usageError{errors.New("--node-name is required: the node whose pods to remove, like node1")}
+			return daemon.Usagef("--node-name is required: the node whose pods to remove, like node1")
 		}
 		var err error
 		if cfg.ClusterCIDR, err = netip.ParsePrefix(c.String("cluster-cidr")); err != nil || !cfg.ClusterCIDR.Addr().Is4() {
-			return usageError{fmt.Errorf("--cluster-cidr %q: want an IPv4 CIDR like 10.244.0.0/16", c.String("cluster-cidr"))}
+			return daemon.Usagef("--cluster-cidr %q: want an IPv4 CIDR like 10.244.0.0/16", c.String("cluster-cidr"))
 		}
 		if cfg.Grace < 0 {
-			return usageError{fmt.Errorf("--grace %v: must not be negative, like 5s", cfg.Grace)}
+			return daemon.Usagef("--grace %v: must not be negative, like 5s", cfg.Grace)
 		}
 		if cfg.StateDir == "" {
 			cfg.StateDir = filepath.Join(paths.Run(), "nodes", cfg.NodeName)
