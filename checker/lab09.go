@@ -161,8 +161,12 @@ func checkStoredInEtcd(ctx context.Context) Result {
 			}
 			key := "/registry/pods/" + lab09NS + "/" + name
 			resp, err := db.Get(ctx, key)
-			if err != nil || len(resp.Kvs) == 0 {
-				r := fail(hintLab09, fmt.Sprintf("etcd get %s: %d keys, %v", key, len(resp.Kvs), err))
+			if err != nil {
+				r := fail(hintLab09, fmt.Sprintf("etcd get %s: %v", key, err))
+				return "", false, &r
+			}
+			if len(resp.Kvs) == 0 {
+				r := fail(hintLab09, fmt.Sprintf("etcd get %s: no such key", key))
 				return "", false, &r
 			}
 			kv := resp.Kvs[0]
