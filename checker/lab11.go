@@ -57,12 +57,7 @@ func lab11Exec(ctx context.Context, c *cluster, namespace, pod, container string
 	if err != nil {
 		return "", err
 	}
-	var out, errOut bytes.Buffer
-	code, err := nc.Exec(ctx, namespace, pod, container, podlet.ExecOptions{Command: command, Stdout: &out, Stderr: &errOut})
-	if err == nil && code != 0 {
-		err = fmt.Errorf("exec %q in %s/%s: exit code %d: %s", strings.Join(command, " "), pod, container, code, strings.TrimSpace(errOut.String()))
-	}
-	return strings.TrimSpace(out.String()), err
+	return nc.ExecOutput(ctx, namespace, pod, container, command...)
 }
 
 // lab11Logs returns the whole log of a container from its node.

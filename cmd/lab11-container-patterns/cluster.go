@@ -145,12 +145,7 @@ func (c *cluster) exec(ctx context.Context, pod, container string, command ...st
 	if err != nil {
 		return "", err
 	}
-	var out, errOut bytes.Buffer
-	code, err := nc.Exec(ctx, namespace, pod, container, podlet.ExecOptions{Command: command, Stdout: &out, Stderr: &errOut})
-	if err == nil && code != 0 {
-		err = fmt.Errorf("%s in %s/%s: exit code %d: %s", strings.Join(command, " "), pod, container, code, strings.TrimSpace(errOut.String()))
-	}
-	return strings.TrimSpace(out.String()), err
+	return nc.ExecOutput(ctx, namespace, pod, container, command...)
 }
 
 // execRetry runs exec until it succeeds, for 10 seconds: a server in

@@ -155,7 +155,7 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 			notFound()
 			return
 		}
-		patched := mergePatch(stored, obj).(map[string]any)
+		patched := api.MergePatch(maps.Clone(stored), obj).(map[string]any) // the stored one stays as it was
 		f.store(fp, patched)
 		writeJSON(w, 200, patched)
 	case r.Method == "DELETE":
@@ -263,27 +263,6 @@ func fakeMatches(obj map[string]any, labelSel, fieldSel string) bool {
 		}
 	}
 	return true
-}
-
-// mergePatch applies an RFC 7386 merge patch.
-func mergePatch(target, patch any) any {
-	p, ok := patch.(map[string]any)
-	if !ok {
-		return patch
-	}
-	t, ok := target.(map[string]any)
-	if !ok {
-		t = map[string]any{}
-	}
-	out := maps.Clone(t)
-	for k, v := range p {
-		if v == nil {
-			delete(out, k)
-		} else {
-			out[k] = mergePatch(out[k], v)
-		}
-	}
-	return out
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -179,32 +179,13 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		} else {
 			delete(patch, "status")
 		}
-		doc = mergePatch(f.nodes[name], patch).(map[string]any)
+		doc = api.MergePatch(f.nodes[name], patch).(map[string]any)
 		f.nodes[name] = doc
 	default:
 		fail(http.StatusMethodNotAllowed, "MethodNotAllowed")
 		return
 	}
 	json.NewEncoder(w).Encode(doc)
-}
-
-func mergePatch(target, patch any) any {
-	p, ok := patch.(map[string]any)
-	if !ok {
-		return patch
-	}
-	t, ok := target.(map[string]any)
-	if !ok {
-		t = map[string]any{}
-	}
-	for k, v := range p {
-		if v == nil {
-			delete(t, k)
-		} else {
-			t[k] = mergePatch(t[k], v)
-		}
-	}
-	return t
 }
 
 func (f *fakeAPI) node(name string) *api.Node {

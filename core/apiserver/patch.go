@@ -62,7 +62,7 @@ func applyMergePatch(cur api.Object, patch map[string]any) (api.Object, error) {
 	if err := decodeJSON(data, &doc); err != nil {
 		return nil, err
 	}
-	merged, err := json.Marshal(mergePatch(doc, patch))
+	merged, err := json.Marshal(api.MergePatch(doc, patch))
 	if err != nil {
 		return nil, err
 	}
@@ -76,28 +76,6 @@ func applyMergePatch(cur api.Object, patch map[string]any) (api.Object, error) {
 		return nil, badRequest("a patch cannot change the apiVersion or kind of an object")
 	}
 	return objs[0], nil
-}
-
-// mergePatch applies an RFC 7386 merge patch to target and returns the
-// result: an object in the patch merges into the target's, key by key; a
-// null deletes the key; anything else, a list too, replaces the value.
-func mergePatch(target, patch any) any {
-	p, ok := patch.(map[string]any)
-	if !ok {
-		return patch
-	}
-	t, ok := target.(map[string]any)
-	if !ok {
-		t = map[string]any{}
-	}
-	for k, v := range p {
-		if v == nil {
-			delete(t, k)
-		} else {
-			t[k] = mergePatch(t[k], v)
-		}
-	}
-	return t
 }
 
 // decodeJSON decodes data into v keeping numbers as written (json.Number):

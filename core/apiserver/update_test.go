@@ -221,7 +221,7 @@ func TestMergePatchRFC7386(t *testing.T) {
 		if err := decodeJSON([]byte(tc.patch), &patch); err != nil {
 			t.Fatal(err)
 		}
-		if got := toJSON(t, mergePatch(target, patch)); got != tc.want {
+		if got := toJSON(t, api.MergePatch(target, patch)); got != tc.want {
 			t.Errorf("merge %s into %s: %s, want %s", tc.patch, tc.target, got, tc.want)
 		}
 	}

@@ -1,6 +1,7 @@
 package podlet
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -98,6 +99,18 @@ type ExecOptions struct {
 	TTY    bool
 	Size   runtime.TerminalSize
 	Resize <-chan runtime.TerminalSize
+}
+
+// ExecOutput runs a command in a container without stdin and returns what
+// it printed to stdout, trimmed; a non-zero exit code is an error that
+// has it and what the command printed to stderr.
+func (c *NodeClient) ExecOutput(ctx context.Context, namespace, pod, container string, command ...string) (string, error) {
+	var out, errOut bytes.Buffer
+	code, err := c.Exec(ctx, namespace, pod, container, ExecOptions{Command: command, Stdout: &out, Stderr: &errOut})
+	if err == nil && code != 0 {
+		err = fmt.Errorf("exec %q in %s/%s: exit code %d: %s", strings.Join(command, " "), pod, container, code, strings.TrimSpace(errOut.String()))
+	}
+	return strings.TrimSpace(out.String()), err
 }
 
 // Exec runs a command in a container and returns its exit code once it
